@@ -1,0 +1,123 @@
+//! Extractors that state who may call a handler: `Viewer`, `Editor`, `Admin`
+//! (signed in with at least that role), `CsrfChecked` for the public forms.
+//! Order of checks, as SPEC §4 says: signed out → 303, CSRF → 403, role → 403.
+
+use std::{future::Ready, marker::PhantomData, ops::Deref};
+
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, http::Method};
+
+use crate::{
+    auth::{Current, csrf::Verdict},
+    domain::Role,
+    web::AppError,
+};
+
+pub trait LeastRole {
+    const ROLE: Role;
+}
+
+pub struct ViewerRole;
+pub struct EditorRole;
+pub struct AdminRole;
+
+impl LeastRole for ViewerRole {
+    const ROLE: Role = Role::Viewer;
+}
+impl LeastRole for EditorRole {
+    const ROLE: Role = Role::Editor;
+}
+impl LeastRole for AdminRole {
+    const ROLE: Role = Role::Admin;
+}
+
+/// A signed-in user with at least role `R`.
+pub struct Signed<R> {
+    pub current: Current,
+    role: PhantomData<R>,
+}
+
+pub type Viewer = Signed<ViewerRole>;
+pub type Editor = Signed<EditorRole>;
+pub type Admin = Signed<AdminRole>;
+
+impl<R> Deref for Signed<R> {
+    type Target = Current;
+    fn deref(&self) -> &Current {
+        &self.current
+    }
+}
+
+fn current(req: &HttpRequest) -> Option<Current> {
+    req.extensions().get::<Option<Current>>().cloned().flatten()
+}
+
+fn is_unsafe(req: &HttpRequest) -> bool {
+    !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn verdict(req: &HttpRequest) -> Verdict {
+    req.extensions()
+        .get::<Verdict>()
+        .copied()
+        .unwrap_or(Verdict::MissingToken)
+}
+
+impl<R: LeastRole> FromRequest for Signed<R> {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready((|| {
+            let Some(current) = current(req) else {
+                let next = if is_unsafe(req) {
+                    req.path().to_string()
+                } else {
+                    req.uri()
+                        .path_and_query()
+                        .map_or_else(|| req.path().to_string(), |pq| pq.as_str().to_string())
+                };
+                return Err(AppError::SignInRequired { next });
+            };
+            if is_unsafe(req) && verdict(req) != Verdict::Valid {
+                return Err(AppError::Forbidden(verdict(req).message()));
+            }
+            if !current.user.role.allows(R::ROLE) {
+                return Err(AppError::Forbidden(match R::ROLE {
+                    Role::Admin => "Only an admin can do this.",
+                    _ => "Your role lets you look, not change: ask an admin for the editor role.",
+                }));
+            }
+            Ok(Self {
+                current,
+                role: PhantomData,
+            })
+        })())
+    }
+}
+
+/// Whoever is asking, signed in or not (the sign-in page itself).
+pub struct MaybeSignedIn(pub Option<Current>);
+
+impl FromRequest for MaybeSignedIn {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Self(current(req))))
+    }
+}
+
+/// A public form (sign-in, setup) whose CSRF token checked out.
+pub struct CsrfChecked;
+
+impl FromRequest for CsrfChecked {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(match verdict(req) {
+            Verdict::Valid => Ok(Self),
+            v => Err(AppError::Forbidden(v.message())),
+        })
+    }
+}

@@ -1,0 +1,121 @@
+//! Password hashing with argon2id (OWASP parameters: 19 MiB, t=2, p=1), off
+//! the request threads and with bounded concurrency, so a sign-in storm
+//! cannot stall page views or exhaust memory.
+
+use std::sync::Arc;
+
+use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use secrecy::{ExposeSecret as _, SecretString};
+use tokio::sync::Semaphore;
+
+use crate::{
+    domain::{NewPassword, PasswordProblem},
+    web::AppError,
+};
+
+fn argon2() -> Argon2<'static> {
+    // Constant, valid parameters: `Params::new` cannot fail for them.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password on the calling thread (CLI and tests use this directly).
+pub fn hash_blocking(password: &SecretString) -> anyhow::Result<String> {
+    argon2()
+        .hash_password(password.expose_secret().as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+}
+
+fn verify_blocking(password: &SecretString, hash: &str) -> bool {
+    argon2()
+        .verify_password(password.expose_secret().as_bytes(), hash)
+        .is_ok()
+}
+
+#[derive(Clone)]
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+    /// Checked against when the email is unknown, so both paths cost the same.
+    dummy_hash: Arc<str>,
+}
+
+impl Passwords {
+    pub fn new(concurrency: usize) -> anyhow::Result<Self> {
+        let dummy = hash_blocking(&SecretString::from(crate::auth::random_token()))?;
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy_hash: dummy.into(),
+        })
+    }
+
+    async fn off_thread<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))
+    }
+
+    pub async fn hash(&self, password: NewPassword) -> Result<String, AppError> {
+        self.off_thread(move || hash_blocking(password.secret()))
+            .await?
+            .map_err(AppError::Internal)
+    }
+
+    /// `hash: None` (no such user) verifies against the dummy and says no.
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        hash: Option<String>,
+    ) -> Result<bool, AppError> {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
+        let ok = self
+            .off_thread(move || verify_blocking(&password, &hash))
+            .await?;
+        Ok(ok && known)
+    }
+
+    /// Applies the password policy (zxcvbn is CPU work too).
+    pub async fn check_policy(
+        &self,
+        password: SecretString,
+        context: Vec<String>,
+    ) -> Result<Result<NewPassword, PasswordProblem>, AppError> {
+        self.off_thread(move || {
+            let words: Vec<&str> = context.iter().map(String::as_str).collect();
+            NewPassword::parse(password, &words)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_with_owasp_parameters() {
+        let hash = hash_blocking(&SecretString::from("violet tractor umbrella")).unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(verify_blocking(
+            &SecretString::from("violet tractor umbrella"),
+            &hash
+        ));
+        assert!(!verify_blocking(
+            &SecretString::from("violet tractor umbrellA"),
+            &hash
+        ));
+        assert!(!verify_blocking(&SecretString::from("x"), "not a hash"));
+    }
+}

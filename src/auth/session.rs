@@ -1,0 +1,157 @@
+//! Sessions: the signed cookie carries a random token (and, before sign-in,
+//! only a CSRF token); the database holds the session itself, so every
+//! instance sees a revocation on the very next request.
+
+use actix_session::{Session, SessionExt as _};
+use actix_web::{
+    Error, HttpMessage as _, HttpRequest,
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::Method,
+    middleware::Next,
+    web,
+};
+use diesel_async::AsyncPgConnection;
+
+use crate::{
+    auth::{csrf, sha256},
+    domain::Role,
+    models,
+    startup::AppState,
+    web::AppError,
+};
+
+/// Cookie key holding the session token.
+pub const SID_KEY: &str = "sid";
+
+#[derive(Clone, Debug)]
+pub struct SessionUser {
+    pub id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: Role,
+}
+
+impl SessionUser {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+/// The signed-in user of this request and their session.
+#[derive(Clone, Debug)]
+pub struct Current {
+    pub session_id: i64,
+    pub user: SessionUser,
+    /// Derived from the session token: bound to this session and no other.
+    pub csrf: String,
+}
+
+/// Middleware: resolves the session (one indexed query; a write at most once
+/// a minute), then checks CSRF on unsafe methods.
+pub async fn authenticate(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(req.error_response(AppError::Internal(anyhow::anyhow!("app state missing"))));
+    };
+    let session = req.get_session();
+    let current = match session.get::<String>(SID_KEY) {
+        Ok(Some(token)) => {
+            let found = match load(&state, &token).await {
+                Ok(found) => found,
+                Err(e) => return Ok(req.error_response(e)),
+            };
+            if found.is_none() {
+                // Revoked or expired: forget it, so the next form gets a fresh token.
+                session.remove(SID_KEY);
+                session.remove(csrf::PRE_SESSION_KEY);
+            }
+            found
+        }
+        _ => None,
+    };
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method {
+        let expected = match &current {
+            Some(c) => Some(c.csrf.clone()),
+            None => session.get::<String>(csrf::PRE_SESSION_KEY).ok().flatten(),
+        };
+        let verdict = csrf::check(&mut req, expected.as_deref()).await;
+        // Signed-in requests are refused here; signed-out ones go on, so a
+        // protected route can answer "sign in" first (SPEC §4's order).
+        if current.is_some() && verdict != csrf::Verdict::Valid {
+            return Ok(req.error_response(AppError::Forbidden(verdict.message())));
+        }
+        req.extensions_mut().insert(verdict);
+    }
+    req.extensions_mut().insert(current);
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+async fn load(state: &AppState, token: &str) -> Result<Option<Current>, AppError> {
+    let mut conn = state.pool.get().await?;
+    let cfg = &state.config;
+    let Some(live) = models::sessions::find_live(
+        &mut conn,
+        &sha256(token.as_bytes()),
+        cfg.idle_timeout,
+        cfg.session_lifetime,
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    if live.seen_long_ago {
+        models::sessions::touch(&mut conn, live.session_id).await?;
+    }
+    Ok(Some(Current {
+        session_id: live.session_id,
+        csrf: csrf::derive(token),
+        user: SessionUser {
+            id: live.user_id,
+            role: Role::parse(&live.role).unwrap_or(Role::Viewer),
+            email: live.email,
+            first_name: live.first_name,
+            last_name: live.last_name,
+        },
+    }))
+}
+
+/// Signs `user_id` in: a new session row and a new token in a fresh cookie.
+pub async fn start(
+    conn: &mut AsyncPgConnection,
+    session: &Session,
+    req: &HttpRequest,
+    state: &AppState,
+    user_id: i64,
+) -> Result<(), AppError> {
+    let token = crate::auth::random_token();
+    let ip = crate::web::client_ip::client_ip(req, &state.config.trusted_proxies);
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    models::sessions::create(conn, &sha256(token.as_bytes()), user_id, &ip, user_agent).await?;
+    models::users::record_sign_in(conn, user_id).await?;
+    session.clear();
+    session.renew();
+    session
+        .insert(SID_KEY, token)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("session cookie: {e}")))?;
+    Ok(())
+}
+
+/// Signs the current session out on the server and empties the cookie.
+pub async fn end(
+    conn: &mut AsyncPgConnection,
+    session: &Session,
+    current: &Current,
+) -> Result<(), AppError> {
+    models::sessions::revoke(conn, current.session_id).await?;
+    session.clear();
+    session.renew();
+    Ok(())
+}

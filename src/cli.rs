@@ -1,0 +1,54 @@
+//! The `pcn` command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "pcn", version, about = "PCN: vehicle dealership management")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user; the password comes from PCN_PASSWORD or standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// viewer, editor or admin
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        first_name: String,
+        #[arg(long)]
+        last_name: String,
+    },
+}
+
+/// Where our own cluster keeps its socket: inside the data folder when the
+/// path is short enough for a Unix socket, else a short folder under /tmp.
+pub fn socket_dir_for(data_dir: &std::path::Path) -> PathBuf {
+    let abs = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let inside = abs.join("run");
+    if inside.as_os_str().len() <= 80 {
+        return inside;
+    }
+    let digest = crate::auth::sha256(abs.as_os_str().as_encoded_bytes());
+    let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    PathBuf::from(format!("/tmp/pcn-{short}"))
+}

@@ -1,0 +1,342 @@
+//! A private PostgreSQL cluster in a folder of ours: used by `pcn` when no
+//! `DATABASE_URL` is given, and by the test harness.
+//!
+//! The server runs as our child process, in its own process group (a Ctrl-C
+//! in the terminal reaches `pcn`, which then shuts the database down after the
+//! last request), and with a parent-death signal so that it never outlives us.
+//! It listens only on a Unix socket in a folder only its owner can enter, so
+//! trust authentication admits nobody else. As root, the programs run as the
+//! `postgres` OS user, because PostgreSQL refuses to run as root.
+
+use std::{
+    fs,
+    io::{self, Read as _, Seek as _},
+    os::unix::{fs::PermissionsExt as _, process::CommandExt as _},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use nix::unistd::{Gid, Uid, User};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error(
+        "the PostgreSQL server programs (initdb, postgres) were not found; install them with \
+         `apt-get install postgresql` (Debian/Ubuntu), or set DATABASE_URL to use an existing database"
+    )]
+    NotInstalled,
+    #[error("running as root, but there is no `postgres` OS user to run the database as")]
+    NoPostgresUser,
+    #[error("{0}")]
+    Setup(String),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> ClusterError {
+    let what = what.into();
+    move |source| ClusterError::Io { what, source }
+}
+
+/// Options that only make sense for a throwaway cluster.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Durability {
+    /// fsync off and friends: fast, and fine for data we throw away.
+    pub throwaway: bool,
+}
+
+/// A running cluster; dropping it shuts the server down (fast mode) and waits.
+pub struct Cluster {
+    data_dir: PathBuf,
+    socket_dir: PathBuf,
+    child: Arc<Mutex<Option<Child>>>,
+}
+
+impl Cluster {
+    /// Creates the cluster in `data_dir` if there is none, then starts it.
+    pub fn start(
+        data_dir: &Path,
+        socket_dir: &Path,
+        durability: Durability,
+    ) -> Result<Self, ClusterError> {
+        let bindir = find_bindir()?;
+        let owner = run_as()?;
+        let data_dir = absolute(data_dir)?;
+        let socket_dir = absolute(socket_dir)?;
+        if socket_dir.as_os_str().len() > 90 {
+            return Err(ClusterError::Setup(format!(
+                "the socket folder {} is too long for a Unix socket; set PCN_DATA_DIR to a shorter path",
+                socket_dir.display()
+            )));
+        }
+        for dir in [&data_dir, &socket_dir] {
+            fs::create_dir_all(dir).map_err(io_err(format!("creating {}", dir.display())))?;
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .map_err(io_err(format!("securing {}", dir.display())))?;
+            if let Some((uid, gid)) = owner {
+                nix::unistd::chown(dir, Some(uid), Some(gid)).map_err(|e| {
+                    ClusterError::Setup(format!("cannot hand {} to postgres: {e}", dir.display()))
+                })?;
+                check_reachable(dir)?;
+            }
+        }
+        let log_path = data_dir.with_extension("log");
+        if !data_dir.join("PG_VERSION").exists() {
+            let mut initdb = command(&bindir.join("initdb"), owner);
+            initdb.arg("-D").arg(&data_dir).args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ]);
+            if durability.throwaway {
+                initdb.arg("--no-sync");
+            }
+            let out = initdb.output().map_err(io_err(format!(
+                "running {}",
+                bindir.join("initdb").display()
+            )))?;
+            if !out.status.success() {
+                return Err(ClusterError::Setup(format!(
+                    "initdb failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )));
+            }
+        }
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(io_err(format!("opening {}", log_path.display())))?;
+        if let Some((uid, gid)) = owner {
+            let _ = nix::unistd::chown(&log_path, Some(uid), Some(gid));
+        }
+        let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
+        if running(&data_dir) && socket_dir.join(".s.PGSQL.5432").exists() {
+            // Another `pcn` (say, `serve` while we run `user create`) runs it.
+            return Ok(Self {
+                data_dir,
+                socket_dir,
+                child: Arc::new(Mutex::new(None)),
+            });
+        }
+        let mut postgres = command(&bindir.join("postgres"), owner);
+        postgres
+            .arg("-D")
+            .arg(&data_dir)
+            .arg("-k")
+            .arg(&socket_dir)
+            .args([
+                "-c",
+                "listen_addresses=",
+                "-c",
+                "unix_socket_permissions=0700",
+            ])
+            .args(["-c", "max_connections=300"]);
+        if durability.throwaway {
+            postgres.args([
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ]);
+        }
+        postgres
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(io_err("log"))?)
+            .stderr(log)
+            .process_group(0);
+        die_with_parent(&mut postgres);
+        let child = postgres.spawn().map_err(io_err("starting postgres"))?;
+        let cluster = Self {
+            data_dir: data_dir.clone(),
+            socket_dir,
+            child: Arc::new(Mutex::new(Some(child))),
+        };
+        cluster.wait_ready(&log_path, log_start)?;
+        Ok(cluster)
+    }
+
+    /// Waits until the postmaster says "ready" in its pid file.
+    fn wait_ready(&self, log_path: &Path, log_start: u64) -> Result<(), ClusterError> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let pid_file = self.data_dir.join("postmaster.pid");
+        loop {
+            if let Ok(text) = fs::read_to_string(&pid_file)
+                && text.lines().nth(7).is_some_and(|l| l.trim() == "ready")
+                && self.socket_dir.join(".s.PGSQL.5432").exists()
+            {
+                return Ok(());
+            }
+            let exited = {
+                let mut guard = self.child.lock().unwrap_or_else(|e| e.into_inner());
+                match guard.as_mut().map(Child::try_wait) {
+                    Some(Ok(Some(status))) => Some(status),
+                    _ => None,
+                }
+            };
+            if exited.is_some() || Instant::now() > deadline {
+                let mut tail = String::new();
+                if let Ok(mut f) = fs::File::open(log_path) {
+                    let _ = f.seek(io::SeekFrom::Start(log_start));
+                    let _ = f.read_to_string(&mut tail);
+                }
+                return Err(ClusterError::Setup(format!(
+                    "PostgreSQL did not start ({}); its log says:\n{}",
+                    exited.map_or("timed out".to_string(), |s| s.to_string()),
+                    tail.trim()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A connection URL for `database` as the `postgres` superuser.
+    pub fn url(&self, database: &str) -> String {
+        let host = percent_encoding::utf8_percent_encode(
+            &self.socket_dir.to_string_lossy(),
+            percent_encoding::NON_ALPHANUMERIC,
+        )
+        .to_string();
+        // The socket folder, percent-encoded, is the URL's host: a `host=`
+        // query parameter would be tried only after the default localhost.
+        format!("postgres://postgres@{host}/{database}")
+    }
+
+    /// The postmaster's process id, when we started it.
+    pub fn pid(&self) -> Option<u32> {
+        self.child
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(Child::id)
+    }
+
+    pub fn socket_path(&self) -> PathBuf {
+        self.socket_dir.join(".s.PGSQL.5432")
+    }
+
+    /// Fast shutdown: open sessions are ended, data is checkpointed.
+    pub fn stop(&self) {
+        let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(mut child) = child {
+            if let Ok(pid) = i32::try_from(child.id()) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGINT,
+                );
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Where the server programs are: `pg_config --bindir`, else the newest
+/// `/usr/lib/postgresql/<version>/bin`.
+pub fn find_bindir() -> Result<PathBuf, ClusterError> {
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
+        && out.status.success()
+    {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if dir.join("initdb").exists() && dir.join("postgres").exists() {
+            return Ok(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            (bin.join("initdb").exists() && bin.join("postgres").exists()).then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map(|(_, p)| p)
+        .ok_or(ClusterError::NotInstalled)
+}
+
+/// Whether the postmaster named in the pid file is alive.
+fn running(data_dir: &Path) -> bool {
+    fs::read_to_string(data_dir.join("postmaster.pid"))
+        .ok()
+        .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<i32>().ok()))
+        .is_some_and(|pid| nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok())
+}
+
+fn run_as() -> Result<Option<(Uid, Gid)>, ClusterError> {
+    if !Uid::effective().is_root() {
+        return Ok(None);
+    }
+    match User::from_name("postgres") {
+        Ok(Some(u)) => Ok(Some((u.uid, u.gid))),
+        _ => Err(ClusterError::NoPostgresUser),
+    }
+}
+
+fn command(program: &Path, owner: Option<(Uid, Gid)>) -> Command {
+    let mut cmd = Command::new(program);
+    if let Some((uid, gid)) = owner {
+        cmd.uid(uid.as_raw()).gid(gid.as_raw());
+    }
+    cmd
+}
+
+/// The `postgres` user must be able to walk down to its folders.
+fn check_reachable(dir: &Path) -> Result<(), ClusterError> {
+    for parent in dir.ancestors().skip(1) {
+        if let Ok(meta) = fs::metadata(parent)
+            && meta.permissions().mode() & 0o001 == 0
+        {
+            return Err(ClusterError::Setup(format!(
+                "the postgres OS user cannot enter {} (mode {:o}); set PCN_DATA_DIR to a folder \
+                 outside it, e.g. /var/lib/pcn",
+                parent.display(),
+                meta.permissions().mode() & 0o777
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn absolute(p: &Path) -> Result<PathBuf, ClusterError> {
+    std::path::absolute(p).map_err(io_err(format!("resolving {}", p.display())))
+}
+
+/// Ask the kernel to stop the server (fast shutdown) if we die without doing so.
+#[expect(unsafe_code, reason = "prctl in the forked child, before exec")]
+fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: runs in the child between fork and exec and only calls the
+    // async-signal-safe prctl(2) and getppid(2). std applies uid/gid before
+    // these hooks, and a credential change would otherwise clear the setting.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if libc::getppid() == 1 {
+                return Err(io::Error::other("parent already exited"));
+            }
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,218 @@
+//! Configuration, read once from the environment (and `.env` by `main`).
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use base64::Engine as _;
+use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Everything the server needs to know about where it runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `None`: run our own PostgreSQL cluster in `data_dir`.
+    pub database_url: Option<SecretString>,
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub pool_size: u32,
+    pub public_url: String,
+    /// Base64 of at least 64 bytes; generated into `data_dir` when absent.
+    pub session_key: Option<SecretString>,
+    pub idle_timeout: Duration,
+    pub session_lifetime: Duration,
+    pub timezone: chrono_tz::Tz,
+    /// Requests per second per client; 0 turns the limit off.
+    pub rate_limit: u32,
+    pub trusted_proxies: Vec<IpNet>,
+    /// How long a request waits for a pooled connection before a 503.
+    pub pool_timeout: Duration,
+    pub statement_timeout: Duration,
+    /// How many password hashes run at once (each takes 19 MiB and a core).
+    pub hash_concurrency: usize,
+    pub workers: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+fn bad(name: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        name,
+        problem: problem.into(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Builds a configuration from any key lookup (the environment, or a test's map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        fn num<T: std::str::FromStr>(
+            get: &impl Fn(&str) -> Option<String>,
+            name: &'static str,
+            default: T,
+        ) -> Result<T, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad(name, format!("expected a whole number, got {v:?}"))),
+            }
+        }
+        let bind = get("PCN_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let public_url = get("PCN_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_string();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(bad("PCN_PUBLIC_URL", "must start with http:// or https://"));
+        }
+        let timezone = match get("PCN_TIMEZONE") {
+            None => chrono_tz::UTC,
+            Some(tz) => tz
+                .trim()
+                .parse()
+                .map_err(|_| bad("PCN_TIMEZONE", format!("unknown time zone {tz:?}")))?,
+        };
+        let trusted_proxies = match get("PCN_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(parse_net)
+                .collect::<Result<_, _>>()?,
+        };
+        let session_key = get("PCN_SESSION_KEY").map(SecretString::from);
+        if let Some(key) = &session_key {
+            decode_session_key(key)?;
+        }
+        let pool_size: u32 = num(&get, "PCN_POOL_SIZE", 16)?;
+        if pool_size == 0 {
+            return Err(bad("PCN_POOL_SIZE", "must be at least 1"));
+        }
+        let minutes = |name, default| -> Result<Duration, ConfigError> {
+            let m: u64 = num(&get, name, default)?;
+            if m == 0 {
+                return Err(bad(name, "must be at least 1 minute"));
+            }
+            Ok(Duration::from_secs(m * 60))
+        };
+        Ok(Self {
+            database_url: get("DATABASE_URL").map(SecretString::from),
+            data_dir: get("PCN_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
+            pool_size,
+            public_url,
+            session_key,
+            idle_timeout: minutes("PCN_IDLE_TIMEOUT", 30)?,
+            session_lifetime: minutes("PCN_SESSION_LIFETIME", 720)?,
+            timezone,
+            rate_limit: num(&get, "PCN_RATE_LIMIT", 20)?,
+            trusted_proxies,
+            pool_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(10),
+            hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            bind,
+        })
+    }
+
+    /// Cookies get `Secure` when users reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.bind.parse().map_err(|_| {
+            bad(
+                "PCN_BIND",
+                format!("expected host:port, got {:?}", self.bind),
+            )
+        })
+    }
+}
+
+fn parse_net(s: &str) -> Result<IpNet, ConfigError> {
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            bad(
+                "PCN_TRUSTED_PROXIES",
+                format!("not an address or network: {s:?}"),
+            )
+        })
+}
+
+/// The signing key must be long enough for HMAC-SHA512 (actix-session's `Key`).
+pub fn decode_session_key(key: &SecretString) -> Result<Vec<u8>, ConfigError> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(key.expose_secret().trim())
+        .map_err(|_| bad("PCN_SESSION_KEY", "is not valid base64"))?;
+    if bytes.len() < 64 {
+        return Err(bad(
+            "PCN_SESSION_KEY",
+            format!("must decode to at least 64 bytes, got {}", bytes.len()),
+        ));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.idle_timeout, Duration::from_secs(30 * 60));
+        assert_eq!(c.session_lifetime, Duration::from_secs(720 * 60));
+        assert_eq!(c.rate_limit, 20);
+        assert!(!c.secure_cookies());
+        assert!(c.database_url.is_none());
+    }
+
+    #[test]
+    fn https_public_url_turns_on_secure_cookies() {
+        let c = cfg(&[("PCN_PUBLIC_URL", "https://pcn.example/")]).unwrap();
+        assert!(c.secure_cookies());
+        assert_eq!(c.public_url, "https://pcn.example");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (k, v) in [
+            ("PCN_TIMEZONE", "Mars/Olympus"),
+            ("PCN_RATE_LIMIT", "fast"),
+            ("PCN_TRUSTED_PROXIES", "10.0.0.0/99"),
+            ("PCN_SESSION_KEY", "c2hvcnQ="),
+            ("PCN_IDLE_TIMEOUT", "0"),
+        ] {
+            let err = cfg(&[(k, v)]).unwrap_err();
+            assert_eq!(err.name, k);
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_networks() {
+        let c = cfg(&[("PCN_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1")]).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+    }
+}

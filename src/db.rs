@@ -1,0 +1,186 @@
+//! The connection pool, migrations, and how database errors are classified.
+//!
+//! Connections are opened on a dedicated multi-threaded runtime (`DbRuntime`):
+//! each actix worker is its own single-threaded runtime, and a connection's
+//! background task lives on the runtime that opened it, so opening them on a
+//! worker would tie every pooled connection to that one worker.
+
+use std::time::Duration;
+
+use diesel::{ConnectionError, ConnectionResult, result::DatabaseErrorKind};
+use diesel_async::{
+    AsyncConnection, AsyncPgConnection, SimpleAsyncConnection as _,
+    pooled_connection::{
+        AsyncDieselConnectionManager, ManagerConfig, PoolError, PoolableConnection,
+        RecyclingMethod, bb8,
+    },
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
+use futures_util::FutureExt as _;
+use tokio::runtime::Handle;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+pub type Pool = bb8::Pool<AsyncPgConnection>;
+pub type PooledConn = bb8::PooledConnection<'static, AsyncPgConnection>;
+
+/// How the pool is shaped; see `Config` for where these come from.
+#[derive(Clone, Debug)]
+pub struct PoolSettings {
+    pub max_size: u32,
+    pub connection_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+/// Builds the pool without connecting: the server starts, and answers 503,
+/// while the database is away. Must be called on the database runtime.
+pub fn build_pool(url: &str, settings: &PoolSettings, runtime: Handle) -> Pool {
+    let statement_timeout_ms = settings.statement_timeout.as_millis();
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.custom_setup = Box::new(move |url| {
+        let url = url.to_owned();
+        let runtime = runtime.clone();
+        async move {
+            runtime
+                .spawn(async move {
+                    let mut conn = AsyncPgConnection::establish(&url).await?;
+                    conn.batch_execute(&format!(
+                        "SET application_name = 'pcn'; SET statement_timeout = {statement_timeout_ms}; \
+                         SET idle_in_transaction_session_timeout = 60000"
+                    ))
+                    .await
+                    .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                    ConnectionResult::Ok(conn)
+                })
+                .await
+                .map_err(|e| ConnectionError::BadConnection(format!("connection task failed: {e}")))?
+        }
+        .boxed()
+    });
+    // A connection whose socket closed (database restarted) is dropped on
+    // checkout instead of failing the request that drew it; no round trip.
+    config.recycling_method = RecyclingMethod::CustomFunction(Box::new(|conn| {
+        let broken = PoolableConnection::is_broken(conn);
+        async move {
+            if broken {
+                Err(diesel::result::Error::BrokenTransactionManager)
+            } else {
+                Ok(())
+            }
+        }
+        .boxed()
+    }));
+    let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+    bb8::Pool::builder()
+        .max_size(settings.max_size)
+        .min_idle(None)
+        .connection_timeout(settings.connection_timeout)
+        .idle_timeout(Some(Duration::from_secs(600)))
+        .max_lifetime(Some(Duration::from_secs(1800)))
+        .error_sink(Box::new(LogErrors))
+        .build_unchecked(manager)
+}
+
+/// bb8 otherwise swallows the reason a connection could not be opened.
+#[derive(Debug, Clone, Copy)]
+struct LogErrors;
+
+impl ::bb8::ErrorSink<PoolError> for LogErrors {
+    fn sink(&self, error: PoolError) {
+        tracing::warn!(%error, "database connection failed");
+    }
+    fn boxed_clone(&self) -> Box<dyn ::bb8::ErrorSink<PoolError>> {
+        Box::new(*self)
+    }
+}
+
+/// Runs pending migrations over a blocking connection wrapper.
+pub async fn migrate(url: &str) -> anyhow::Result<Vec<String>> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = <diesel_async::async_connection_wrapper::AsyncConnectionWrapper<
+            AsyncPgConnection,
+        > as diesel::Connection>::establish(&url)?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    })
+    .await?
+}
+
+/// Reverts every migration (used by the tests that prove each `down.sql`).
+pub async fn migrate_down_all(url: &str) -> anyhow::Result<()> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = <diesel_async::async_connection_wrapper::AsyncConnectionWrapper<
+            AsyncPgConnection,
+        > as diesel::Connection>::establish(&url)?;
+        conn.revert_all_migrations(MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("revert failed: {e}"))?;
+        Ok(())
+    })
+    .await?
+}
+
+/// Creates `name` on the server `admin_url` points at, unless it exists.
+pub async fn create_database_if_missing(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    use diesel::{OptionalExtension as _, sql_types::Text};
+    use diesel_async::RunQueryDsl as _;
+    let mut conn = AsyncPgConnection::establish(admin_url).await?;
+    let found: Option<i32> =
+        diesel::sql_query("SELECT 1 AS one FROM pg_database WHERE datname = $1")
+            .bind::<Text, _>(name)
+            .get_result::<One>(&mut conn)
+            .await
+            .optional()?
+            .map(|o| o.one);
+    if found.is_none() {
+        conn.batch_execute(&format!("CREATE DATABASE {}", quote_ident(name)))
+            .await?;
+    }
+    Ok(())
+}
+
+#[derive(diesel::QueryableByName)]
+struct One {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    one: i32,
+}
+
+/// Quotes an identifier for the few statements that cannot take parameters.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Errors that mean "the database is unreachable right now", as opposed to a bug.
+pub fn is_unavailable(err: &diesel::result::Error) -> bool {
+    use diesel::result::Error as E;
+    match err {
+        E::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+        | E::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _)
+        | E::BrokenTransactionManager => true,
+        E::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            // statement_timeout, admin shutdown, cannot connect now, too many connections
+            matches!(
+                info.message(),
+                m if m.contains("canceling statement due to statement timeout")
+                    || m.contains("terminating connection")
+                    || m.contains("the database system is")
+                    || m.contains("too many clients")
+                    || m.contains("connection closed")
+            )
+        }
+        _ => false,
+    }
+}
+
+/// Serialization failures and deadlocks: the transaction may simply be run again.
+pub fn is_transient(err: &diesel::result::Error) -> bool {
+    use diesel::result::Error as E;
+    match err {
+        E::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        E::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+        _ => false,
+    }
+}

@@ -1,0 +1,17 @@
+//! PCN: the management system of a vehicle dealership.
+//!
+//! A request travels: `routes` (the table of every route and its least role)
+//! → `auth` extractors (who is asking) → a handler → `models` functions on a
+//! pooled connection (`db`) → an askama template (`web::render`).
+
+pub mod auth;
+pub mod cli;
+pub mod cluster;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod models;
+pub mod routes;
+pub mod schema;
+pub mod startup;
+pub mod web;

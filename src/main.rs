@@ -1,0 +1,183 @@
+//! `pcn`: serve, migrate, create users.
+
+use std::{io::BufRead as _, net::TcpListener, process::ExitCode};
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection};
+use pcn::{
+    cli::{Cli, Command, UserCommand, socket_dir_for},
+    cluster::{Cluster, Durability},
+    config::Config,
+    db,
+    domain::{Email, NewPassword, PersonName, Role},
+    models::{setup_tokens, users},
+    startup::{self, AppState},
+};
+use secrecy::{ExposeSecret as _, SecretString};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    // A missing .env is normal; tests never read it (they do not run main).
+    let _ = dotenvy::dotenv();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pcn: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The database we talk to, and the cluster we run for it if any.
+struct Database {
+    url: SecretString,
+    runtime: tokio::runtime::Runtime,
+    // Dropped last: stops our own PostgreSQL after everything else.
+    _cluster: Option<Cluster>,
+}
+
+fn open_database(config: &Config) -> anyhow::Result<Database> {
+    let runtime = startup::db_runtime()?;
+    let (url, cluster) = match &config.database_url {
+        Some(url) => (url.clone(), None),
+        None => {
+            let data = config.data_dir.join("pg");
+            let socket = socket_dir_for(&config.data_dir);
+            tracing::info!(data = %data.display(), "starting our own PostgreSQL");
+            let cluster = Cluster::start(&data, &socket, Durability::default())?;
+            runtime
+                .block_on(db::create_database_if_missing(
+                    &cluster.url("postgres"),
+                    "pcn",
+                ))
+                .context("creating the pcn database")?;
+            (SecretString::from(cluster.url("pcn")), Some(cluster))
+        }
+    };
+    let applied = runtime
+        .block_on(db::migrate(url.expose_secret()))
+        .context("migrating the database")?;
+    for m in applied {
+        tracing::info!(migration = %m, "applied");
+    }
+    Ok(Database {
+        url,
+        runtime,
+        _cluster: cluster,
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => {
+            open_database(&config)?;
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::User {
+            action:
+                UserCommand::Create {
+                    email,
+                    role,
+                    first_name,
+                    last_name,
+                },
+        } => create_user(&config, &email, &role, &first_name, &last_name),
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let database = open_database(&config)?;
+    let listener = TcpListener::bind(config.bind_addr()?)
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let addr = listener.local_addr()?;
+    let pool = startup::pool_on_handle(
+        database.runtime.handle(),
+        database.url.expose_secret(),
+        &config,
+    );
+    let public_url = config.public_url.clone();
+    let key = startup::session_key(&config)?;
+    let workers = config.workers;
+    database.runtime.block_on(async {
+        let mut conn = pool.get().await.context("connecting to the database")?;
+        pcn::routes::announce_setup_link(&mut conn, &public_url).await
+    })?;
+    let state = actix_web::web::Data::new(AppState::new(config, pool)?);
+    println!("PCN is listening on http://{addr} (public address {public_url})");
+    // actix-web stops on SIGTERM/SIGINT: it stops accepting, finishes the
+    // requests in flight (up to 30 s), then returns here.
+    actix_web::rt::System::new()
+        .block_on(async move { startup::build_server(state, key, listener, workers)?.await })?;
+    tracing::info!("server stopped");
+    database
+        .runtime
+        .shutdown_timeout(std::time::Duration::from_secs(5));
+    Ok(())
+}
+
+fn create_user(
+    config: &Config,
+    email: &str,
+    role: &str,
+    first: &str,
+    last: &str,
+) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+    let role =
+        Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role: use viewer, editor or admin"))?;
+    let first = PersonName::parse(first).map_err(|e| anyhow::anyhow!("--first-name: {e}"))?;
+    let last = PersonName::parse(last).map_err(|e| anyhow::anyhow!("--last-name: {e}"))?;
+    let password = match std::env::var("PCN_PASSWORD") {
+        Ok(p) => SecretString::from(p),
+        Err(_) => {
+            eprintln!("Password (one line on standard input):");
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            SecretString::from(line.trim_end_matches(['\r', '\n']).to_string())
+        }
+    };
+    let password = NewPassword::parse(password, &[email.as_str(), first.as_str(), last.as_str()])
+        .map_err(|p| anyhow::anyhow!("password: {}", p.message()))?;
+    let hash = pcn::auth::passwords::hash_blocking(password.secret())?;
+    let database = open_database(config)?;
+    let url = database.url.expose_secret().to_string();
+    let user = database.runtime.block_on(async move {
+        let mut conn = AsyncPgConnection::establish(&url).await?;
+        let created = users::insert(
+            &mut conn,
+            &users::NewUser {
+                email: email.as_str(),
+                first_name: first.as_str(),
+                last_name: last.as_str(),
+                role: role.as_str(),
+                password_hash: &hash,
+            },
+        )
+        .await;
+        match created {
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                anyhow::bail!("a user with the email {email} already exists")
+            }
+            other => {
+                // With a user in place, the web setup link is no longer needed.
+                setup_tokens::delete_all(&mut conn).await?;
+                Ok(other?)
+            }
+        }
+    })?;
+    println!("created {} ({}) with id {}", user.email, user.role, user.id);
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! `/account`: who you are, and changing your own password.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use askama::Template;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::{
+    auth::Viewer,
+    models::{sessions, users},
+    startup::AppState,
+    web::{AppError, FieldErrors, Flash, Page, render, see_other},
+};
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    page: Page,
+    user: users::User,
+    role: &'static str,
+    last_sign_in: String,
+    open_sessions: i64,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: Option<String>,
+    new_password: Option<String>,
+}
+
+async fn page(
+    user: &Viewer,
+    session: &Session,
+    state: &AppState,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.pool.get().await?;
+    let record = users::find(&mut conn, user.user.id).await?;
+    let open_sessions =
+        sessions::count_open_for_user(&mut conn, record.id, state.config.idle_timeout).await?;
+    let last_sign_in = record
+        .last_sign_in_at
+        .map(|t| {
+            t.with_timezone(&state.config.timezone)
+                .format("%Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
+        .unwrap_or_else(|| "never".into());
+    Ok(render(
+        status,
+        &AccountPage {
+            page: Page::new("Your account", session, Some(user)).section("account"),
+            role: record.role().label(),
+            user: record,
+            last_sign_in,
+            open_sessions,
+            errors,
+        },
+    ))
+}
+
+pub async fn show(
+    user: Viewer,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    page(
+        &user,
+        &session,
+        &state,
+        StatusCode::OK,
+        FieldErrors::default(),
+    )
+    .await
+}
+
+pub async fn change_password(
+    user: Viewer,
+    session: Session,
+    state: web::Data<AppState>,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut conn = state.pool.get().await?;
+    let record = users::find(&mut conn, user.user.id).await?;
+    drop(conn);
+    let mut errors = FieldErrors::default();
+    let current_ok = state
+        .passwords
+        .verify(
+            SecretString::from(form.current_password.unwrap_or_default()),
+            Some(record.password_hash.clone()),
+        )
+        .await?;
+    if !current_ok {
+        errors.add("current_password", "This is not your current password.");
+    }
+    let policy = state
+        .passwords
+        .check_policy(
+            SecretString::from(form.new_password.unwrap_or_default()),
+            vec![
+                record.email.clone(),
+                record.first_name.clone(),
+                record.last_name.clone(),
+            ],
+        )
+        .await?;
+    let new = errors.check("new_password", policy.map_err(|p| p.message()));
+    let (true, Some(new)) = (errors.is_empty(), new) else {
+        return page(
+            &user,
+            &session,
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+        )
+        .await;
+    };
+    let hash = state.passwords.hash(new).await?;
+    let mut conn = state.pool.get().await?;
+    users::set_password_hash(&mut conn, record.id, &hash).await?;
+    let ended = sessions::revoke_all_for_user(&mut conn, record.id, Some(user.session_id)).await?;
+    tracing::info!(user_id = record.id, ended, "password changed");
+    Flash::success(match ended {
+        0 => "Your password is changed.".to_string(),
+        n => format!(
+            "Your password is changed, and {n} other session{} signed out.",
+            if n == 1 { " was" } else { "s were" }
+        ),
+    })
+    .set(&session);
+    Ok(see_other("/account"))
+}

@@ -1,0 +1,142 @@
+//! Sign-in and sign-out (SPEC §5.3, §5.4).
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, http::header, web};
+use askama::Template;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::{
+    auth::{self, CsrfChecked, MaybeSignedIn, Viewer, safe_next},
+    domain::Email,
+    models::{
+        attempts::{self, Gate, Outcome},
+        users,
+    },
+    startup::AppState,
+    web::{AppError, Flash, Page, client_ip::client_ip, render, see_other},
+};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    page: Page,
+    email: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: Option<String>,
+    password: Option<String>,
+    next: Option<String>,
+}
+
+pub async fn form(
+    who: MaybeSignedIn,
+    session: Session,
+    query: web::Query<NextQuery>,
+) -> HttpResponse {
+    let next = safe_next(query.next.as_deref());
+    if who.0.is_some() {
+        return see_other(&next);
+    }
+    let page = Page::new("Sign in", &session, None);
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            page,
+            email: String::new(),
+            next,
+            error: None,
+        },
+    )
+}
+
+pub async fn submit(
+    _csrf: CsrfChecked,
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let typed_email = form.email.unwrap_or_default();
+    let email = Email::normalise_loose(&typed_email);
+    let next = safe_next(form.next.as_deref());
+    let ip = client_ip(&req, &state.config.trusted_proxies);
+    let again = |status: StatusCode, error: String| {
+        render(
+            status,
+            &LoginPage {
+                page: Page::new("Sign in", &session, None),
+                email: typed_email.trim().chars().take(254).collect(),
+                next: next.clone(),
+                error: Some(error),
+            },
+        )
+    };
+
+    let mut conn = state.pool.get().await?;
+    let attempt_id = match attempts::reserve(&mut conn, &email, &ip).await? {
+        Gate::Open { attempt_id } => attempt_id,
+        Gate::Throttled { retry_after_secs } => {
+            let minutes = (retry_after_secs + 59) / 60;
+            let mut resp = again(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many failed sign-ins. For your security, try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                ),
+            );
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(retry_after_secs),
+            );
+            return Ok(resp);
+        }
+    };
+    let user = users::find_by_email(&mut conn, &email).await?;
+    // No connection is held while the password is checked.
+    drop(conn);
+    let password = SecretString::from(form.password.unwrap_or_default());
+    let matches = state
+        .passwords
+        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+        .await?;
+    let user = user.filter(|u| matches && u.active);
+    let mut conn = state.pool.get().await?;
+    let outcome = if user.is_some() {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    attempts::finish(&mut conn, attempt_id, outcome, user.as_ref().map(|u| u.id)).await?;
+    let Some(user) = user else {
+        tracing::info!(%ip, "sign-in failed");
+        return Ok(again(
+            StatusCode::UNAUTHORIZED,
+            "The email or password is not right. Check both and try again.".into(),
+        ));
+    };
+    auth::session::start(&mut conn, &session, &req, &state, user.id).await?;
+    tracing::info!(user_id = user.id, %ip, "signed in");
+    Ok(see_other(&next))
+}
+
+pub async fn logout(
+    user: Viewer,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.pool.get().await?;
+    auth::session::end(&mut conn, &session, &user).await?;
+    Flash::info("You are signed out.").set(&session);
+    Ok(see_other("/login"))
+}

@@ -1,0 +1,97 @@
+//! Every route the app serves, with the least role it needs. This table is
+//! the router itself: the app is configured from it, and the route × role
+//! tests walk it, so a route cannot exist without a stated role.
+
+mod account;
+mod health;
+mod login;
+mod setup;
+mod vehicles;
+
+use actix_web::{HttpResponse, Route, http::Method, web};
+
+use crate::{
+    auth::Viewer,
+    domain::Role,
+    web::{AppError, see_other},
+};
+
+pub use setup::announce_setup_link;
+
+/// Who may reach a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Signed in with at least this role.
+    Least(Role),
+}
+
+pub struct RouteDef {
+    pub method: Method,
+    /// actix path pattern, e.g. `/vehicles/{id}`.
+    pub path: &'static str,
+    pub access: Access,
+    pub route: fn() -> Route,
+}
+
+macro_rules! routes {
+    ($( $method:ident $path:literal $access:expr => $handler:path ;)*) => {
+        vec![$( RouteDef {
+            method: Method::$method,
+            path: $path,
+            access: $access,
+            route: || web::method(Method::$method).to($handler),
+        } ),*]
+    };
+}
+
+const PUBLIC: Access = Access::Public;
+const VIEWER: Access = Access::Least(Role::Viewer);
+
+pub fn table() -> Vec<RouteDef> {
+    routes! {
+        GET  "/"                  VIEWER => home;
+        GET  "/healthz"           PUBLIC => health::healthz;
+        GET  "/static/{name}"     PUBLIC => crate::web::assets::serve;
+        GET  "/login"             PUBLIC => login::form;
+        POST "/login"             PUBLIC => login::submit;
+        POST "/logout"            VIEWER => login::logout;
+        GET  "/setup"             PUBLIC => setup::form;
+        POST "/setup"             PUBLIC => setup::submit;
+        GET  "/account"           VIEWER => account::show;
+        POST "/account/password"  VIEWER => account::change_password;
+        GET  "/vehicles"          VIEWER => vehicles::list;
+    }
+}
+
+/// Registers the table: one resource per path, every method of it inside.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let table = table();
+    let mut paths: Vec<&'static str> = Vec::new();
+    for def in &table {
+        if !paths.contains(&def.path) {
+            paths.push(def.path);
+        }
+    }
+    for path in paths {
+        let mut resource = web::resource(path).default_service(web::to(method_not_allowed));
+        for def in table.iter().filter(|d| d.path == path) {
+            resource = resource.route((def.route)());
+        }
+        cfg.service(resource);
+    }
+}
+
+async fn home(_user: Viewer) -> HttpResponse {
+    see_other("/vehicles")
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// The app's fallback: 404 as a page.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}

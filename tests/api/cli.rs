@@ -1,0 +1,188 @@
+use std::{
+    io::{BufRead as _, BufReader},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use reqwest::StatusCode;
+
+use crate::helpers::{Options, TestApp, client, database_url, fresh_database};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pcn");
+
+fn pcn(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run pcn")
+}
+
+#[tokio::test]
+async fn user_create_makes_an_account_that_can_sign_in() {
+    let database = fresh_database().await;
+    let url = database_url(&database);
+    let args = [
+        "user",
+        "create",
+        "--email",
+        "Sam@Dealer.example",
+        "--role",
+        "editor",
+        "--first-name",
+        "Sam",
+        "--last-name",
+        "Okafor",
+    ];
+    let out = pcn(
+        &args,
+        &[
+            ("DATABASE_URL", &url),
+            ("PCN_PASSWORD", "granite meadow falcon 3"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created sam@dealer.example"));
+
+    let again = pcn(
+        &args,
+        &[
+            ("DATABASE_URL", &url),
+            ("PCN_PASSWORD", "granite meadow falcon 3"),
+        ],
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let weak = pcn(
+        &[
+            "user",
+            "create",
+            "--email",
+            "w@dealer.example",
+            "--role",
+            "viewer",
+            "--first-name",
+            "W",
+            "--last-name",
+            "X",
+        ],
+        &[("DATABASE_URL", &url), ("PCN_PASSWORD", "password1234")],
+    );
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("too easy to guess"));
+
+    let bad_role = pcn(
+        &[
+            "user",
+            "create",
+            "--email",
+            "r@dealer.example",
+            "--role",
+            "root",
+            "--first-name",
+            "R",
+            "--last-name",
+            "X",
+        ],
+        &[
+            ("DATABASE_URL", &url),
+            ("PCN_PASSWORD", "granite meadow falcon 3"),
+        ],
+    );
+    assert!(!bad_role.status.success());
+
+    let app = TestApp::with(Options {
+        database: Some(database),
+        ..Options::default()
+    })
+    .await;
+    let r = app
+        .sign_in_with(&client(), "sam@dealer.example", "granite meadow falcon 3")
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.scalar_i64("SELECT count(*) AS v FROM users").await, 1);
+}
+
+/// `pcn` with no DATABASE_URL runs its own PostgreSQL, prints the setup
+/// link, serves, and on SIGTERM stops serving, stops the database and exits 0.
+#[tokio::test]
+async fn serve_runs_its_own_database_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::Builder::new()
+        .prefix("pcn-cli-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .env_remove("DATABASE_URL")
+        .env("PCN_DATA_DIR", dir.path())
+        .env("PCN_BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut setup = None;
+    let mut address = None;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while address.is_none() {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("pcn printed its address");
+        if let Some(i) = line.find("/setup?token=") {
+            setup = Some(line[i..].trim().to_string());
+        }
+        if let Some(rest) = line.strip_prefix("PCN is listening on ") {
+            address = rest.split_whitespace().next().map(str::to_string);
+        }
+    }
+    let address = address.unwrap();
+    let setup = setup.expect("the setup link was printed");
+    let c = client();
+    let health = c.get(format!("{address}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let page = c.get(format!("{address}{setup}")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(dir.path().join("pg/postmaster.pid").exists());
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "pcn did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        !dir.path().join("pg/postmaster.pid").exists(),
+        "our PostgreSQL was shut down"
+    );
+    assert!(c.get(format!("{address}/healthz")).send().await.is_err());
+}

@@ -1,0 +1,98 @@
+use reqwest::StatusCode;
+
+use crate::helpers::{PASSWORD, TestApp, client, location};
+
+#[tokio::test]
+async fn sign_in_without_or_with_a_forged_token_is_refused() {
+    let app = TestApp::spawn().await;
+    app.create_user("viewer", "v@dealer.example", PASSWORD)
+        .await;
+    app.get("/login").await;
+    let r = app
+        .post_raw(
+            "/login",
+            &[("email", "v@dealer.example"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .post_raw(
+            "/login",
+            &[
+                ("csrf_token", "forged"),
+                ("email", "v@dealer.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) AS v FROM sessions").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn signed_in_post_needs_the_sessions_own_token() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("viewer").await;
+    let r = app.post_raw("/logout", &[]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("expired or did not come from PCN")
+    );
+    // A token that belonged to the sign-in form (before the session) is no good now.
+    let other = client();
+    let stale = app.csrf_token_with(&other).await;
+    let r = app.post_raw("/logout", &[("csrf_token", &stale)]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Nothing was signed out.
+    assert_eq!(app.get("/account").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_refused_even_with_a_token() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("viewer").await;
+    let token = app.csrf_token_with(&app.client).await;
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+    ] {
+        let r = app
+            .client
+            .post(app.url("/logout"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(name, value)
+            .body(format!("csrf_token={token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+    }
+    // Same origin passes.
+    let r = app
+        .client
+        .post(app.url("/logout"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", app.address.clone())
+        .header("sec-fetch-site", "same-origin")
+        .body(format!("csrf_token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn signed_out_post_to_a_protected_route_is_sent_to_sign_in_first() {
+    let app = TestApp::spawn().await;
+    let r = app.post_raw("/account/password", &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/login?next=%2Faccount%2Fpassword");
+}

@@ -1,0 +1,96 @@
+use reqwest::{Response, StatusCode};
+
+use crate::helpers::TestApp;
+
+fn assert_security_headers(resp: &Response, what: &str) {
+    let h = resp.headers();
+    let csp = h
+        .get("content-security-policy")
+        .unwrap_or_else(|| panic!("{what}: no CSP"))
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+    assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+    assert!(h.contains_key("referrer-policy"), "{what}");
+}
+
+#[tokio::test]
+async fn every_kind_of_response_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/login").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_security_headers(&page, "page");
+    let missing = app.get("/no/such/page").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_security_headers(&missing, "404");
+    assert!(missing.text().await.unwrap().contains("Page not found"));
+    let redirect = app.get("/account").await;
+    assert_eq!(redirect.status(), StatusCode::SEE_OTHER);
+    assert_security_headers(&redirect, "303");
+    let forbidden = app.post_raw("/login", &[]).await;
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    assert_security_headers(&forbidden, "403");
+    let wrong_method = app.client.delete(app.url("/login")).send().await.unwrap();
+    assert_security_headers(&wrong_method, "wrong method");
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_security_headers(&health, "healthz");
+    assert_eq!(health.text().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn pages_have_no_inline_script_or_style() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin").await;
+    for path in ["/account", "/vehicles", "/nope"] {
+        let body = app.get(path).await.text().await.unwrap();
+        assert!(!body.contains("<script>"), "{path}");
+        assert!(!body.contains("style="), "{path}");
+        assert!(!body.contains("<style"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn static_files_are_fingerprinted_and_cached_for_long() {
+    let app = TestApp::spawn().await;
+    let body = app.get("/login").await.text().await.unwrap();
+    let start = body.find("/static/app.").expect("stylesheet link");
+    let end = body[start..].find('"').unwrap() + start;
+    let css = app.get(&body[start..end]).await;
+    assert_eq!(css.status(), StatusCode::OK);
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert_eq!(
+        app.get("/static/app.css").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_form_gets_a_clear_400_not_a_parse_error() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("viewer").await;
+    let token = app.csrf_token_with(&app.client).await;
+    let r = app
+        .client
+        .post(app.url("/account/password"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf_token={token}&current_password=%ZZ"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let body = r.text().await.unwrap();
+    assert!(!body.contains("Parse error"), "{body}");
+}

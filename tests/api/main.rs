@@ -1,0 +1,16 @@
+//! Integration tests: the real app over HTTP against a real PostgreSQL.
+//! One binary, so one compile, one link and one database start.
+
+mod account;
+mod browser;
+mod cli;
+mod csrf;
+mod headers;
+mod helpers;
+mod instances;
+mod outage;
+mod proxy;
+mod sessions;
+mod setup;
+mod sign_in;
+mod throttling;

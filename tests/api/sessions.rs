@@ -1,0 +1,139 @@
+use reqwest::StatusCode;
+
+use crate::helpers::{PASSWORD, TestApp, client, location};
+
+#[tokio::test]
+async fn sign_out_revokes_the_session_and_a_replayed_cookie_is_refused() {
+    let app = TestApp::spawn().await;
+    app.create_user("viewer", "v@dealer.example", PASSWORD)
+        .await;
+    let token = app.csrf_token_with(&app.client).await;
+    let resp = app
+        .post_raw(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("email", "v@dealer.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let replay = |path: &'static str| {
+        let cookie = cookie.clone();
+        let url = app.url(path);
+        async move {
+            client()
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(replay("/account").await.status(), StatusCode::OK);
+    let out = app.post("/logout", &[]).await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&out), "/login");
+    let after = replay("/account").await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&after), "/login?next=%2Faccount");
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) AS v FROM sessions WHERE revoked_at IS NOT NULL")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn idle_session_expires() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("viewer").await;
+    app.exec("UPDATE sessions SET last_seen_at = now() - interval '29 minutes'")
+        .await;
+    assert_eq!(app.get("/account").await.status(), StatusCode::OK);
+    // Seen just now: the request above moved last_seen_at (older than a minute).
+    assert_eq!(
+        app.scalar_i64(
+            "SELECT count(*) AS v FROM sessions WHERE last_seen_at > now() - interval '10 seconds'"
+        )
+        .await,
+        1
+    );
+    app.exec("UPDATE sessions SET last_seen_at = now() - interval '31 minutes'")
+        .await;
+    assert_eq!(app.get("/account").await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn last_seen_is_written_at_most_once_a_minute() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("viewer").await;
+    app.exec("UPDATE sessions SET last_seen_at = now() - interval '30 seconds'")
+        .await;
+    app.get("/account").await;
+    assert_eq!(
+        app.scalar_i64(
+            "SELECT count(*) AS v FROM sessions WHERE last_seen_at < now() - interval '20 seconds'"
+        )
+        .await,
+        1,
+        "a session seen 30 s ago is not written again"
+    );
+}
+
+#[tokio::test]
+async fn session_ends_after_its_absolute_lifetime_however_active() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("viewer").await;
+    app.exec("UPDATE sessions SET created_at = now() - interval '11 hours 59 minutes'")
+        .await;
+    assert_eq!(app.get("/account").await.status(), StatusCode::OK);
+    app.exec("UPDATE sessions SET created_at = now() - interval '12 hours 1 minute'")
+        .await;
+    assert_eq!(app.get("/account").await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn configured_timeouts_apply() {
+    let app = TestApp::with(
+        crate::helpers::Options::default()
+            .env("PCN_IDLE_TIMEOUT", "5")
+            .env("PCN_SESSION_LIFETIME", "60"),
+    )
+    .await;
+    app.signed_in_as("viewer").await;
+    app.exec("UPDATE sessions SET last_seen_at = now() - interval '6 minutes'")
+        .await;
+    assert_eq!(app.get("/account").await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn deactivated_user_is_signed_out_on_the_next_request() {
+    let app = TestApp::spawn().await;
+    let id = app.signed_in_as("editor").await;
+    assert_eq!(app.get("/account").await.status(), StatusCode::OK);
+    app.exec(&format!("UPDATE users SET active = false WHERE id = {id}"))
+        .await;
+    assert_eq!(app.get("/account").await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn signed_in_pages_are_not_cached() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("viewer").await;
+    for path in ["/account", "/vehicles"] {
+        let resp = app.get(path).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()["cache-control"], "no-store", "{path}");
+    }
+}

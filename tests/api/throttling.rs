@@ -1,0 +1,184 @@
+use reqwest::StatusCode;
+
+use crate::helpers::{PASSWORD, TestApp, client};
+
+async fn attempt(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.sign_in_with(&client(), email, password).await
+}
+
+#[tokio::test]
+async fn five_failures_lock_the_email_even_for_the_right_password() {
+    let app = TestApp::spawn().await;
+    app.create_user("editor", "ann@dealer.example", PASSWORD)
+        .await;
+    for _ in 0..5 {
+        let r = attempt(&app, "ann@dealer.example", "wrong password here").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = attempt(&app, "ann@dealer.example", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: i64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((800..=900).contains(&retry), "retry-after {retry}");
+    assert!(r.text().await.unwrap().contains("Too many failed sign-ins"));
+    // Refused attempts do not extend the lock: once the oldest failure is 15
+    // minutes old, the account opens again.
+    app.exec(
+        "UPDATE sign_in_attempts SET attempted_at = attempted_at - interval '15 minutes' \
+         WHERE id = (SELECT min(id) FROM sign_in_attempts)",
+    )
+    .await;
+    let r = attempt(&app, "ann@dealer.example", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn unknown_emails_are_throttled_like_known_ones() {
+    let app = TestApp::spawn().await;
+    for _ in 0..5 {
+        attempt(&app, "ghost@dealer.example", "whatever it is").await;
+    }
+    let r = attempt(&app, "GHOST@dealer.example", "whatever it is").await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn fifty_parallel_wrong_passwords_still_lock_after_five() {
+    let app = TestApp::spawn().await;
+    app.create_user("editor", "ann@dealer.example", PASSWORD)
+        .await;
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let url = app.url("/login");
+        let c = client();
+        let token = app.csrf_token_with(&c).await;
+        tasks.push(tokio::spawn(async move {
+            c.post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!(
+                    "csrf_token={token}&email=ann%40dealer.example&password=wrong+password+here"
+                ))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut unauthorized = 0;
+    let mut throttled = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            StatusCode::UNAUTHORIZED => unauthorized += 1,
+            StatusCode::TOO_MANY_REQUESTS => throttled += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!((unauthorized, throttled), (5, 45));
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) AS v FROM sign_in_attempts WHERE outcome = 'failure'")
+            .await,
+        5
+    );
+}
+
+#[tokio::test]
+async fn a_success_starts_the_count_afresh() {
+    let app = TestApp::spawn().await;
+    app.create_user("editor", "ann@dealer.example", PASSWORD)
+        .await;
+    for _ in 0..4 {
+        attempt(&app, "ann@dealer.example", "wrong password here").await;
+    }
+    assert_eq!(
+        attempt(&app, "ann@dealer.example", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    for _ in 0..4 {
+        let r = attempt(&app, "ann@dealer.example", "wrong password here").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        attempt(&app, "ann@dealer.example", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn twenty_failures_from_one_address_lock_that_address() {
+    let app = TestApp::spawn().await;
+    app.create_user("editor", "ann@dealer.example", PASSWORD)
+        .await;
+    for i in 0..20 {
+        let r = attempt(&app, &format!("guess{i}@dealer.example"), "nope nope nope").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = attempt(&app, "ann@dealer.example", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn the_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy() {
+    // Untrusted peer: the header is ignored, so all 20 count against 127.0.0.1.
+    let app = TestApp::spawn().await;
+    for i in 0..20 {
+        let c = client();
+        let token = app.csrf_token_with(&c).await;
+        c.post(app.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .body(format!(
+                "csrf_token={token}&email=g{i}%40x.example&password=nope+nope+nope"
+            ))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        app.scalar_i64("SELECT count(DISTINCT ip) AS v FROM sign_in_attempts")
+            .await,
+        1
+    );
+    // Trusted proxy: each forwarded address is its own client.
+    let app =
+        TestApp::with(crate::helpers::Options::default().env("PCN_TRUSTED_PROXIES", "127.0.0.1"))
+            .await;
+    for i in 0..3 {
+        let c = client();
+        let token = app.csrf_token_with(&c).await;
+        c.post(app.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .body(format!(
+                "csrf_token={token}&email=g%40x.example&password=nope+nope+nope"
+            ))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        app.scalar_i64(
+            "SELECT count(DISTINCT ip) AS v FROM sign_in_attempts WHERE ip LIKE '198.51.100.%'"
+        )
+        .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn general_request_limit_answers_429_with_retry_after() {
+    let app = TestApp::with(crate::helpers::Options::default().env("PCN_RATE_LIMIT", "1")).await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(app.get("/login").await);
+    }
+    let limited = statuses
+        .iter()
+        .find(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
+        .expect("the burst of 5 is exceeded");
+    assert!(limited.headers().contains_key("retry-after"));
+    assert!(limited.headers().contains_key("content-security-policy"));
+}
