@@ -17,6 +17,12 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Add realistic demo inventory (for trying PCN out and for benchmarks).
+    DemoData {
+        /// How many vehicles to add.
+        #[arg(long, default_value_t = 1000)]
+        vehicles: i64,
+    },
     /// Manage staff accounts.
     User {
         #[command(subcommand)]

@@ -27,6 +27,9 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn")),
         )
         .with_writer(std::io::stderr)
+        // One line per request as its span closes: method, route, status,
+        // request id and time taken (tracing-actix-web's root span).
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .init();
     let cli = Cli::parse();
     match run(cli) {
@@ -86,6 +89,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations are up to date");
             Ok(())
         }
+        Command::DemoData { vehicles } => demo_data(&config, vehicles),
         Command::User {
             action:
                 UserCommand::Create {
@@ -125,6 +129,32 @@ fn serve(config: Config) -> anyhow::Result<()> {
     database
         .runtime
         .shutdown_timeout(std::time::Duration::from_secs(5));
+    Ok(())
+}
+
+fn demo_data(config: &Config, vehicles: i64) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=10_000_000).contains(&vehicles),
+        "--vehicles: from 1 to 10,000,000"
+    );
+    let database = open_database(config)?;
+    let url = database.url.expose_secret().to_string();
+    let today = chrono::Utc::now()
+        .with_timezone(&config.timezone)
+        .date_naive();
+    let started = std::time::Instant::now();
+    let added = database.runtime.block_on(async move {
+        let mut conn = AsyncPgConnection::establish(&url).await?;
+        let n = pcn::models::demo::load(&mut conn, vehicles, today, |done| {
+            eprintln!("  {done} of {vehicles} vehicles");
+        })
+        .await?;
+        anyhow::Ok(n)
+    })?;
+    println!(
+        "added {added} demo vehicles in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -49,4 +49,54 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sign_in_attempts -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, sign_in_attempts, setup_tokens);
+diesel::table! {
+    vehicles (id) {
+        id -> Int8,
+        vehicle_number -> Text,
+        vin -> Nullable<Text>,
+        year -> Int4,
+        make -> Text,
+        model -> Text,
+        trim -> Text,
+        color -> Text,
+        mileage -> Int4,
+        condition -> Text,
+        cost_cents -> Int8,
+        list_price_cents -> Int8,
+        status -> Text,
+        location -> Text,
+        notes -> Text,
+        received_on -> Date,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        updated_by -> Nullable<Int8>,
+        version -> Int4,
+        search_text -> Text,
+    }
+}
+
+diesel::table! {
+    vehicle_history (id) {
+        id -> Int8,
+        vehicle_id -> Int8,
+        version -> Int4,
+        changed_by -> Nullable<Int8>,
+        changed_at -> Timestamptz,
+        action -> Text,
+        snapshot -> Jsonb,
+        changes -> Jsonb,
+    }
+}
+
+diesel::joinable!(vehicles -> users (updated_by));
+diesel::joinable!(vehicle_history -> vehicles (vehicle_id));
+diesel::joinable!(vehicle_history -> users (changed_by));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    sign_in_attempts,
+    setup_tokens,
+    vehicles,
+    vehicle_history,
+);

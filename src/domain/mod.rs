@@ -1,11 +1,16 @@
-//! Parsed, validated values: once one exists, it is valid.
+//! Parsed, validated values: once one exists, it is valid. The three-way
+//! merge of concurrent vehicle edits lives here too, apart from HTTP.
 
 mod email;
+pub mod money;
 mod password;
 mod person_name;
 mod role;
+pub mod vehicle;
 
 pub use email::Email;
+pub use money::Money;
 pub use password::{NewPassword, PasswordProblem};
 pub use person_name::PersonName;
 pub use role::Role;
+pub use vehicle::{Status, VehicleFields, VehicleForm};

@@ -2,6 +2,8 @@
 //! Handlers call these; they do not build SQL themselves.
 
 pub mod attempts;
+pub mod demo;
 pub mod sessions;
 pub mod setup_tokens;
 pub mod users;
+pub mod vehicles;

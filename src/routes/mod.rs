@@ -48,6 +48,8 @@ macro_rules! routes {
 
 const PUBLIC: Access = Access::Public;
 const VIEWER: Access = Access::Least(Role::Viewer);
+const EDITOR: Access = Access::Least(Role::Editor);
+const ADMIN: Access = Access::Least(Role::Admin);
 
 pub fn table() -> Vec<RouteDef> {
     routes! {
@@ -61,7 +63,14 @@ pub fn table() -> Vec<RouteDef> {
         POST "/setup"             PUBLIC => setup::submit;
         GET  "/account"           VIEWER => account::show;
         POST "/account/password"  VIEWER => account::change_password;
-        GET  "/vehicles"          VIEWER => vehicles::list;
+        GET  "/vehicles"                VIEWER => vehicles::list::list;
+        GET  "/vehicles.csv"            VIEWER => vehicles::csv::export;
+        GET  "/vehicles/new"            EDITOR => vehicles::edit::new;
+        POST "/vehicles"                EDITOR => vehicles::edit::create;
+        GET  "/vehicles/{id}"           VIEWER => vehicles::show::show;
+        GET  "/vehicles/{id}/edit"      EDITOR => vehicles::edit::edit;
+        POST "/vehicles/{id}"           EDITOR => vehicles::edit::update;
+        POST "/vehicles/{id}/archive"   ADMIN  => vehicles::archive::archive;
     }
 }
 
@@ -88,7 +97,7 @@ async fn home(_user: Viewer) -> HttpResponse {
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound)
+    Err(AppError::MethodNotAllowed)
 }
 
 /// The app's fallback: 404 as a page.

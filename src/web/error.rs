@@ -17,6 +17,11 @@ pub enum AppError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// Someone else changed the thing first; the message says what to do.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("database unavailable")]
@@ -65,6 +70,11 @@ impl AppError {
                 "Page not found",
                 "There is nothing at this address. It may have been moved, or the link is mistyped.",
             ),
+            Self::Conflict(why) => ("Changed in the meantime", why),
+            Self::MethodNotAllowed => (
+                "Not available this way",
+                "This address exists, but not for this kind of request. Use the links and buttons on the pages.",
+            ),
             Self::TooManyRequests { .. } => (
                 "Too many requests",
                 "You are going faster than the system allows. Wait a moment and try again.",
@@ -88,6 +98,8 @@ impl ResponseError for AppError {
             Self::SignInRequired { .. } => StatusCode::SEE_OTHER,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,

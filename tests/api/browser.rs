@@ -87,10 +87,54 @@ async fn browser(driver: &Driver, width: u32, height: u32) -> fantoccini::Client
         .expect("connect to chromedriver")
 }
 
+/// Waits until the browser is on a page whose URL contains `part`.
+pub async fn wait_for_url(b: &fantoccini::Client, part: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if b.current_url().await.unwrap().as_str().contains(part) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never reached a URL with {part}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 pub fn screenshot_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Types into the element `css` (waiting for it to appear).
+pub async fn fill(b: &fantoccini::Client, css: &str, text: &str) {
+    let el = b.wait().for_element(Locator::Css(css)).await.unwrap();
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+pub async fn click(b: &fantoccini::Client, css: &str) {
+    b.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+pub async fn text_of(b: &fantoccini::Client, css: &str) -> String {
+    b.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+pub async fn shot(b: &fantoccini::Client, name: &str) {
+    let png = b.screenshot().await.unwrap();
+    std::fs::write(screenshot_dir().join(name), png).unwrap();
 }
 
 #[tokio::test]
@@ -103,103 +147,32 @@ async fn staff_sign_in_through_the_real_form() {
 
     b.goto(&app.url("/account")).await.unwrap();
     // Redirected to the sign-in form, which remembers where we were going.
-    assert!(
-        b.current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .contains("/login?next=%2Faccount")
-    );
-    b.find(Locator::Css("#email"))
-        .await
-        .unwrap()
-        .send_keys("rosa@dealer.example")
-        .await
-        .unwrap();
-    b.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys("wrong password!")
-        .await
-        .unwrap();
-    b.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let error = b
-        .find(Locator::Css(".flash-error"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    wait_for_url(&b, "/login?next=%2Faccount").await;
+    fill(&b, "#email", "rosa@dealer.example").await;
+    fill(&b, "#password", "wrong password!").await;
+    click(&b, "button[type=submit]").await;
+    let error = text_of(&b, ".flash-error").await;
     assert!(error.contains("not right"), "{error}");
-    std::fs::write(
-        screenshot_dir().join("login-error.png"),
-        b.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    shot(&b, "login-error.png").await;
 
-    b.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    b.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    b.wait().for_element(Locator::Css("h1")).await.unwrap();
-    assert!(
-        b.current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .ends_with("/account")
-    );
-    let heading = b
-        .find(Locator::Css("h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(heading, "Your account");
+    fill(&b, "#password", PASSWORD).await;
+    click(&b, "button[type=submit]").await;
+    wait_for_url(&b, "/account").await;
+    assert_eq!(text_of(&b, "h1").await, "Your account");
     // The stylesheet loaded under the CSP (the top bar is coloured, not default).
     let bar = b.find(Locator::Css(".topbar")).await.unwrap();
     let bg = bar.css_value("background-color").await.unwrap();
     assert_ne!(bg, "rgba(0, 0, 0, 0)", "stylesheet not applied");
-    std::fs::write(
-        screenshot_dir().join("account.png"),
-        b.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    shot(&b, "account.png").await;
 
-    b.find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    b.wait()
-        .for_element(Locator::Css(".flash-info"))
-        .await
-        .unwrap();
-    assert!(b.current_url().await.unwrap().as_str().ends_with("/login"));
+    click(&b, "form[action='/logout'] button").await;
+    wait_for_url(&b, "/login").await;
+    assert!(text_of(&b, ".flash-info").await.contains("signed out"));
     b.close().await.unwrap();
 
     // A tablet-sized window shows the same form usable.
     let t = browser(&driver, 800, 1100).await;
     t.goto(&app.url("/login")).await.unwrap();
-    std::fs::write(
-        screenshot_dir().join("login-tablet.png"),
-        t.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    shot(&t, "login-tablet.png").await;
     t.close().await.unwrap();
 }

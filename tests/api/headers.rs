@@ -32,6 +32,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
     assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
     assert_security_headers(&forbidden, "403");
     let wrong_method = app.client.delete(app.url("/login")).send().await.unwrap();
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_security_headers(&wrong_method, "wrong method");
     let health = app.get("/healthz").await;
     assert_eq!(health.status(), StatusCode::OK);

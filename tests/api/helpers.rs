@@ -248,6 +248,14 @@ impl TestApp {
     }
 
     pub async fn with(options: Options) -> Self {
+        // Server logs appear with a failing test's output (warnings and up).
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_env("TEST_LOG")
+                    .unwrap_or_else(|_| "warn,pcn=warn".into()),
+            )
+            .try_init();
         let database = match &options.database {
             Some(d) => d.clone(),
             None => fresh_database().await,

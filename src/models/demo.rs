@@ -1,0 +1,221 @@
+//! Realistic demo inventory, generated inside PostgreSQL (`INSERT … SELECT`
+//! over `generate_series`): a million vehicles without a million round trips.
+
+use chrono::NaiveDate;
+use diesel::{
+    QueryResult, QueryableByName,
+    sql_types::{BigInt, Date},
+};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+
+/// Make, model, typical new price in dollars.
+const CATALOG: &[(&str, &str, i64)] = &[
+    ("Toyota", "Camry", 28_000),
+    ("Toyota", "Corolla", 23_000),
+    ("Toyota", "RAV4", 31_000),
+    ("Toyota", "Tacoma", 36_000),
+    ("Toyota", "Highlander", 42_000),
+    ("Honda", "Civic", 25_000),
+    ("Honda", "Accord", 29_000),
+    ("Honda", "CR-V", 32_000),
+    ("Honda", "Pilot", 41_000),
+    ("Ford", "F-150", 45_000),
+    ("Ford", "Escape", 30_000),
+    ("Ford", "Explorer", 40_000),
+    ("Ford", "Mustang", 34_000),
+    ("Chevrolet", "Silverado", 44_000),
+    ("Chevrolet", "Equinox", 29_000),
+    ("Chevrolet", "Malibu", 26_000),
+    ("Chevrolet", "Tahoe", 58_000),
+    ("Nissan", "Altima", 27_000),
+    ("Nissan", "Rogue", 30_000),
+    ("Nissan", "Sentra", 21_000),
+    ("Hyundai", "Elantra", 22_000),
+    ("Hyundai", "Tucson", 29_000),
+    ("Hyundai", "Santa Fe", 33_000),
+    ("Kia", "Sportage", 28_000),
+    ("Kia", "Telluride", 39_000),
+    ("Kia", "Forte", 21_000),
+    ("Subaru", "Outback", 31_000),
+    ("Subaru", "Forester", 30_000),
+    ("Mazda", "CX-5", 30_000),
+    ("Mazda", "Mazda3", 24_000),
+    ("Volkswagen", "Jetta", 23_000),
+    ("Volkswagen", "Tiguan", 31_000),
+    ("BMW", "3 Series", 46_000),
+    ("BMW", "X5", 66_000),
+    ("Mercedes-Benz", "C-Class", 48_000),
+    ("Mercedes-Benz", "GLC", 51_000),
+    ("Audi", "A4", 44_000),
+    ("Audi", "Q5", 49_000),
+    ("Jeep", "Wrangler", 38_000),
+    ("Jeep", "Grand Cherokee", 45_000),
+    ("Ram", "1500", 47_000),
+    ("GMC", "Sierra", 49_000),
+    ("Tesla", "Model 3", 42_000),
+    ("Tesla", "Model Y", 47_000),
+    ("Lexus", "RX", 52_000),
+];
+
+fn catalog_values() -> String {
+    CATALOG
+        .iter()
+        .enumerate()
+        .map(|(i, (make, model, price))| format!("({i}, '{make}', '{model}', {price})"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Adds vehicles numbered `from..=to` (stock numbers `S00000001`…), each with
+/// its "created" history row. Returns how many were inserted.
+pub async fn insert_batch(
+    conn: &mut AsyncPgConnection,
+    from: i64,
+    to: i64,
+    today: NaiveDate,
+) -> QueryResult<usize> {
+    let n_catalog = CATALOG.len();
+    let this_year = chrono::Datelike::year(&today);
+    let vehicles = format!(
+        "WITH catalog(idx, make, model, price) AS (VALUES {catalog}), \
+         src AS ( \
+           SELECT g, random() AS r1, random() AS r2, random() AS r3, random() AS r4, \
+                  {this_year} - 1 - floor(random() * 15)::int AS yr \
+           FROM generate_series($1::bigint, $2::bigint) AS g), \
+         rows AS ( \
+           SELECT s.*, c.make, c.model, c.price, \
+                  CASE WHEN s.yr >= {this_year} - 1 AND s.r3 < 0.5 THEN 'new' \
+                       WHEN s.r3 < 0.15 THEN 'certified' ELSE 'used' END AS cond, \
+                  greatest(3000, c.price * (1 - 0.07 * ({this_year} - s.yr))) AS value \
+           FROM src s JOIN catalog c ON c.idx = floor(s.r1 * {n_catalog})::int) \
+         INSERT INTO vehicles (vehicle_number, vin, year, make, model, trim, color, mileage, condition, \
+                               cost_cents, list_price_cents, status, location, notes, received_on) \
+         SELECT 'S' || lpad(g::text, 8, '0'), \
+                CASE WHEN r2 < 0.97 THEN upper(substr(md5(g::text || ':' || r2::text), 1, 17)) END, \
+                yr, make, model, \
+                (ARRAY['Base','LE','SE','XLE','Sport','Limited','EX','Touring','Premium',''])[1 + floor(r3 * 10)::int], \
+                (ARRAY['White','Black','Silver','Gray','Blue','Red','Green','Beige','Brown','Orange'])[1 + floor(r2 * 10)::int], \
+                CASE WHEN cond = 'new' THEN floor(r3 * 60)::int \
+                     ELSE floor(({this_year} - yr) * 11000 * (0.4 + r3))::int END, \
+                cond, \
+                (round(value * 0.85) * 100)::bigint, \
+                (round(value / 100) * 10000)::bigint, \
+                CASE WHEN r4 < 0.80 THEN 'available' WHEN r4 < 0.93 THEN 'reserved' ELSE 'archived' END, \
+                (ARRAY['Main lot','Lot B','Showroom','Service bay','Overflow lot'])[1 + floor(r4 * 5)::int], \
+                CASE WHEN r1 < 0.1 THEN 'One owner, full service history.' ELSE '' END, \
+                $3::date - floor(r4 * 200)::int \
+         FROM rows",
+        catalog = catalog_values(),
+    );
+    let inserted = diesel::sql_query(vehicles)
+        .bind::<BigInt, _>(from)
+        .bind::<BigInt, _>(to)
+        .bind::<Date, _>(today)
+        .execute(conn)
+        .await?;
+    diesel::sql_query(
+        "INSERT INTO vehicle_history (vehicle_id, version, action, snapshot) \
+         SELECT id, 1, 'created', jsonb_build_object( \
+           'vehicle_number', vehicle_number, 'vin', vin, 'year', year, 'make', make, 'model', model, \
+           'trim', trim, 'color', color, 'mileage', mileage, 'condition', condition, \
+           'cost_cents', cost_cents, 'list_price_cents', list_price_cents, 'status', status, \
+           'location', location, 'notes', notes, 'received_on', received_on) \
+         FROM vehicles \
+         WHERE vehicle_number BETWEEN 'S' || lpad($1::text, 8, '0') AND 'S' || lpad($2::text, 8, '0')",
+    )
+    .bind::<BigInt, _>(from)
+    .bind::<BigInt, _>(to)
+    .execute(conn)
+    .await?;
+    Ok(inserted)
+}
+
+/// The highest demo number so far, so repeated runs add rather than collide.
+pub async fn next_number(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    Ok(diesel::sql_query(
+        "SELECT coalesce(max(substr(vehicle_number, 2)::bigint), 0) + 1 AS n FROM vehicles \
+         WHERE vehicle_number ~ '^S[0-9]{8}$'",
+    )
+    .get_result::<N>(conn)
+    .await?
+    .n)
+}
+
+/// Inserts `count` vehicles in batches, calling `progress` after each; then
+/// refreshes the planner's statistics.
+///
+/// A large load runs in one transaction that sets the secondary indexes aside
+/// and rebuilds them at the end (a sorted build is many times faster than a
+/// million random insertions); the table is locked meanwhile. The index
+/// definitions are read from the catalogue, so the migrations stay their
+/// only source.
+pub async fn load(
+    conn: &mut AsyncPgConnection,
+    count: i64,
+    today: NaiveDate,
+    mut progress: impl FnMut(i64) + Send,
+) -> QueryResult<i64> {
+    const BATCH: i64 = 100_000;
+    const BULK: i64 = 50_000;
+    let done = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            let mut set_aside = Vec::new();
+            if count >= BULK {
+                diesel::sql_query("SET LOCAL maintenance_work_mem = '512MB'")
+                    .execute(conn)
+                    .await?;
+                diesel::sql_query("LOCK TABLE vehicles, vehicle_history IN EXCLUSIVE MODE")
+                    .execute(conn)
+                    .await?;
+                set_aside = secondary_indexes(conn).await?;
+                for (name, _) in &set_aside {
+                    diesel::sql_query(format!("DROP INDEX {}", crate::db::quote_ident(name)))
+                        .execute(conn)
+                        .await?;
+                }
+            }
+            let start = next_number(conn).await?;
+            let mut done = 0;
+            while done < count {
+                let n = BATCH.min(count - done);
+                insert_batch(conn, start + done, start + done + n - 1, today).await?;
+                done += n;
+                progress(done);
+            }
+            for (_, definition) in &set_aside {
+                diesel::sql_query(definition.as_str()).execute(conn).await?;
+            }
+            Ok(done)
+        })
+        .await?;
+    diesel::sql_query("ANALYZE vehicles").execute(conn).await?;
+    diesel::sql_query("ANALYZE vehicle_history")
+        .execute(conn)
+        .await?;
+    Ok(done)
+}
+
+/// The vehicles indexes that enforce nothing (not the primary key, not a
+/// unique index): name and `CREATE INDEX` statement.
+async fn secondary_indexes(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(String, String)>> {
+    #[derive(QueryableByName)]
+    struct Ix {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        definition: String,
+    }
+    let rows: Vec<Ix> = diesel::sql_query(
+        "SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE i.indrelid = 'vehicles'::regclass AND NOT i.indisunique AND NOT i.indisprimary",
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.name, r.definition)).collect())
+}

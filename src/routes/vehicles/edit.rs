@@ -1,0 +1,280 @@
+//! Adding and editing vehicles. An edit saves onto the version its form came
+//! from; when someone else saved meanwhile, their changes and these are merged
+//! three ways, and only a field both changed differently stops the save (409).
+
+use std::collections::HashMap;
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use askama::Template;
+
+use crate::{
+    auth::{Editor, SessionUser},
+    domain::{
+        Role, Status, VehicleForm,
+        vehicle::{CONDITIONS, Conflict, field_label},
+    },
+    models::vehicles::{self, EditOutcome, Refusal, Vehicle},
+    routes::vehicles::{status_choices, today},
+    startup::AppState,
+    web::{AppError, FieldErrors, Flash, Page, render, see_other},
+};
+
+/// The vehicle form, for adding (`vehicle: None`) or editing.
+#[derive(Template)]
+#[template(path = "vehicles/form.html")]
+pub struct FormPage {
+    pub page: Page,
+    pub heading: String,
+    pub action: String,
+    pub form: VehicleForm,
+    pub errors: FieldErrors,
+    pub statuses: Vec<Status>,
+    pub conditions: Vec<(&'static str, &'static str)>,
+    pub cancel_url: String,
+    pub submit_label: &'static str,
+    pub conflicts: Vec<ConflictRow>,
+}
+
+pub struct ConflictRow {
+    pub label: &'static str,
+    pub base: String,
+    pub theirs: String,
+    pub who: String,
+    pub mine: String,
+}
+
+impl FormPage {
+    fn for_new(page: Page, form: VehicleForm, errors: FieldErrors) -> Self {
+        Self {
+            page,
+            heading: "Add a vehicle".into(),
+            action: "/vehicles".into(),
+            form,
+            errors,
+            statuses: status_choices(None, false),
+            conditions: CONDITIONS.to_vec(),
+            cancel_url: "/vehicles".into(),
+            submit_label: "Add vehicle",
+            conflicts: Vec::new(),
+        }
+    }
+
+    fn for_edit(
+        page: Page,
+        vehicle: &Vehicle,
+        form: VehicleForm,
+        errors: FieldErrors,
+        user: &SessionUser,
+    ) -> Self {
+        Self {
+            page,
+            heading: format!("Edit {} · {}", vehicle.vehicle_number, vehicle.title()),
+            action: format!("/vehicles/{}", vehicle.id),
+            form,
+            errors,
+            statuses: status_choices(Some(vehicle.status()), user.role == Role::Admin),
+            conditions: CONDITIONS.to_vec(),
+            cancel_url: format!("/vehicles/{}", vehicle.id),
+            submit_label: "Save changes",
+            conflicts: Vec::new(),
+        }
+    }
+}
+
+pub async fn new(user: Editor, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let form = VehicleForm {
+        condition: "used".into(),
+        status: "available".into(),
+        received_on: today(&state).format("%Y-%m-%d").to_string(),
+        ..VehicleForm::default()
+    };
+    let page = Page::new("Add a vehicle", &session, Some(&user)).section("inventory");
+    render(
+        StatusCode::OK,
+        &FormPage::for_new(page, form, FieldErrors::default()),
+    )
+}
+
+pub async fn create(
+    user: Editor,
+    session: Session,
+    state: web::Data<AppState>,
+    form: web::Form<VehicleForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let invalid = |errors: FieldErrors, form: VehicleForm| {
+        let page = Page::new("Add a vehicle", &session, Some(&user)).section("inventory");
+        render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &FormPage::for_new(page, form, errors),
+        )
+    };
+    let fields = match form.parse(today(&state)) {
+        Ok(f) if f.status.in_stock() => f,
+        Ok(_) => {
+            let mut e = FieldErrors::default();
+            e.add("status", "A new vehicle is available or reserved.");
+            return Ok(invalid(e, form));
+        }
+        Err(errors) => return Ok(invalid(errors, form)),
+    };
+    let mut conn = state.pool.get().await?;
+    match vehicles::create(&mut conn, &fields, user.user.id).await? {
+        Ok(id) => {
+            tracing::info!(vehicle_id = id, user_id = user.user.id, "vehicle added");
+            Flash::success(format!("Added {}.", fields.vehicle_number)).set(&session);
+            Ok(see_other(&format!("/vehicles/{id}")))
+        }
+        Err(errors) => Ok(invalid(errors, form)),
+    }
+}
+
+pub async fn edit(
+    user: Editor,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.pool.get().await?;
+    let vehicle = vehicles::find(&mut conn, path.into_inner())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = VehicleForm::from_fields(&vehicle.fields(), vehicle.version);
+    let page = Page::new(
+        format!("Edit {}", vehicle.vehicle_number),
+        &session,
+        Some(&user),
+    )
+    .section("inventory");
+    Ok(render(
+        StatusCode::OK,
+        &FormPage::for_edit(page, &vehicle, form, FieldErrors::default(), &user.user),
+    ))
+}
+
+pub async fn update(
+    user: Editor,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<VehicleForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let form = form.into_inner();
+    let mut conn = state.pool.get().await?;
+    let page_for = |vehicle: &Vehicle| {
+        Page::new(
+            format!("Edit {}", vehicle.vehicle_number),
+            &session,
+            Some(&user),
+        )
+        .section("inventory")
+    };
+    let Some(version) = form.version() else {
+        return Err(AppError::BadRequest(
+            "This form has no version number. Reload the vehicle and edit it again.",
+        ));
+    };
+    let mine = match form.parse(today(&state)) {
+        Ok(f) => f,
+        Err(errors) => {
+            let vehicle = vehicles::find(&mut conn, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            return Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &FormPage::for_edit(page_for(&vehicle), &vehicle, form, errors, &user.user),
+            ));
+        }
+    };
+    match vehicles::save_edit(&mut conn, id, version, &mine, user.user.id, user.user.role).await? {
+        Ok(EditOutcome::Saved { version, merged }) => {
+            tracing::info!(
+                vehicle_id = id,
+                version,
+                user_id = user.user.id,
+                "vehicle saved"
+            );
+            let text = if merged.is_empty() {
+                format!("Saved {}.", mine.vehicle_number)
+            } else {
+                let names: Vec<&str> = merged.iter().map(|f| field_label(f)).collect();
+                format!(
+                    "Saved. Someone else had changed {} meanwhile; their changes are kept alongside yours.",
+                    names.join(", ").to_lowercase()
+                )
+            };
+            Flash::success(text).set(&session);
+            Ok(see_other(&format!("/vehicles/{id}")))
+        }
+        Ok(EditOutcome::Unchanged) => {
+            Flash::info("Nothing to save: the vehicle already looks like this.").set(&session);
+            Ok(see_other(&format!("/vehicles/{id}")))
+        }
+        Ok(EditOutcome::Conflict { current, conflicts }) => {
+            let who = conflict_authors(&mut conn, &state, id, version, &conflicts).await?;
+            let mut form = form;
+            form.version = current.version.to_string();
+            let mut page = FormPage::for_edit(
+                page_for(&current),
+                &current,
+                form,
+                FieldErrors::default(),
+                &user.user,
+            );
+            page.heading = format!(
+                "Someone else changed {} while you were editing",
+                current.vehicle_number
+            );
+            page.submit_label = "Save my values";
+            page.conflicts = conflicts
+                .into_iter()
+                .map(|c| ConflictRow {
+                    label: field_label(c.field),
+                    who: who.get(c.field).cloned().unwrap_or_default(),
+                    base: c.base,
+                    theirs: c.theirs,
+                    mine: c.mine,
+                })
+                .collect();
+            Ok(render(StatusCode::CONFLICT, &page))
+        }
+        Err(Refusal::NotFound) => Err(AppError::NotFound),
+        Err(Refusal::Invalid(errors)) => {
+            let vehicle = vehicles::find(&mut conn, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &FormPage::for_edit(page_for(&vehicle), &vehicle, form, errors, &user.user),
+            ))
+        }
+    }
+}
+
+/// For each conflicting field, who changed it last since `base` and when.
+async fn conflict_authors(
+    conn: &mut diesel_async::AsyncPgConnection,
+    state: &AppState,
+    id: i64,
+    base: i32,
+    conflicts: &[Conflict],
+) -> Result<HashMap<&'static str, String>, AppError> {
+    let history = vehicles::history(conn, id, base).await?;
+    let mut out = HashMap::new();
+    for c in conflicts {
+        // Newest first: the first entry that touched the field set its value.
+        if let Some(h) = history
+            .iter()
+            .find(|h| h.changes.iter().any(|(f, _, _)| f == c.field))
+        {
+            let when = h
+                .changed_at
+                .with_timezone(&state.config.timezone)
+                .format("%Y-%m-%d %H:%M");
+            out.insert(c.field, format!("{}, {when}", h.who));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,329 @@
+//! `GET /vehicles`: 50 a page, search, filters and sorts in the URL, keyset
+//! pagination (no OFFSET), a capped count labelled honestly.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use askama::Template;
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::{
+    auth::Viewer,
+    domain::{Money, Role, Status, money::group_thousands},
+    models::vehicles::{self, Cursor, ListFilter, Sort, SortKey, StatusFilter, VehicleRow},
+    startup::AppState,
+    web::{AppError, Page, render},
+};
+
+pub const PAGE_SIZE: i64 = 50;
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub make: Option<String>,
+    pub sort: Option<String>,
+    pub after: Option<String>,
+    pub before: Option<String>,
+}
+
+impl ListQuery {
+    pub fn filter(&self) -> ListFilter {
+        let status = match self.status.as_deref().map(str::trim) {
+            Some("all") => StatusFilter::All,
+            Some(s) => Status::parse(s).map_or(StatusFilter::Current, StatusFilter::Only),
+            None => StatusFilter::Current,
+        };
+        ListFilter {
+            q: self
+                .q
+                .as_deref()
+                .map(|q| q.trim().chars().take(100).collect::<String>())
+                .filter(|q| !q.is_empty()),
+            status,
+            make: self
+                .make
+                .as_deref()
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map(str::to_string),
+        }
+    }
+
+    pub fn sort(&self) -> Sort {
+        self.sort
+            .as_deref()
+            .and_then(Sort::parse)
+            .unwrap_or_default()
+    }
+
+    fn cursor(&self) -> Option<Cursor> {
+        let decode = |s: &str| {
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(s)
+                .ok()?;
+            let text = String::from_utf8(bytes).ok()?;
+            let (value, id) = text.rsplit_once('\u{1f}')?;
+            Some((value.to_string(), id.parse::<i64>().ok()?))
+        };
+        if let Some((v, id)) = self.after.as_deref().and_then(decode) {
+            return Some(Cursor::After(v, id));
+        }
+        self.before
+            .as_deref()
+            .and_then(decode)
+            .map(|(v, id)| Cursor::Before(v, id))
+    }
+
+    /// The query string for this view with other page/sort settings.
+    fn url(&self, sort: Sort, page: Option<(&str, String)>) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        for (k, v) in [
+            ("q", &self.q),
+            ("status", &self.status),
+            ("make", &self.make),
+        ] {
+            if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                pairs.push((k, v.to_string()));
+            }
+        }
+        if sort != Sort::default() {
+            pairs.push(("sort", sort.param()));
+        }
+        if let Some(p) = page {
+            pairs.push(p);
+        }
+        let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        if qs.is_empty() {
+            "/vehicles".into()
+        } else {
+            format!("/vehicles?{qs}")
+        }
+    }
+
+    pub fn csv_url(&self) -> String {
+        self.url(self.sort(), None)
+            .replacen("/vehicles", "/vehicles.csv", 1)
+    }
+}
+
+fn encode_cursor(value: &str, id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{value}\u{1f}{id}"))
+}
+
+pub struct RowView {
+    pub id: i64,
+    pub stock: String,
+    pub title: String,
+    pub vin: String,
+    pub color: String,
+    pub mileage: String,
+    pub price: String,
+    pub status: Status,
+    pub days: String,
+    pub location: String,
+}
+
+impl RowView {
+    fn from(r: &VehicleRow) -> Self {
+        Self {
+            id: r.id,
+            stock: r.vehicle_number.clone(),
+            title: r.title(),
+            vin: r.vin.clone().unwrap_or_default(),
+            color: r.color.clone(),
+            mileage: group_thousands(r.mileage.max(0) as u64),
+            price: Money::from_cents(r.list_price_cents).to_string(),
+            status: r.status(),
+            days: if r.status() == Status::Sold {
+                "—".into()
+            } else {
+                r.days_in_stock.to_string()
+            },
+            location: r.location.clone(),
+        }
+    }
+}
+
+pub struct SortHeader {
+    pub label: &'static str,
+    pub url: String,
+    /// `ascending`, `descending` or `none`, for aria-sort.
+    pub aria: &'static str,
+    pub numeric: bool,
+}
+
+#[derive(Template)]
+#[template(path = "vehicles/list.html")]
+struct ListPage {
+    page: Page,
+    rows: Vec<RowView>,
+    q: String,
+    status: String,
+    make: String,
+    sort: String,
+    makes: Vec<String>,
+    statuses: Vec<(&'static str, &'static str)>,
+    sorts: Vec<(String, &'static str)>,
+    headers: Vec<SortHeader>,
+    total: String,
+    next_url: Option<String>,
+    prev_url: Option<String>,
+    first_url: Option<String>,
+    csv_url: String,
+    can_add: bool,
+    filtered: bool,
+}
+
+fn header(
+    query: &ListQuery,
+    current: Sort,
+    key: SortKey,
+    label: &'static str,
+    numeric: bool,
+) -> SortHeader {
+    let active = current.key == key;
+    // First click: the natural direction (newest, highest, A→Z); then toggle.
+    let desc = if active {
+        !current.desc
+    } else {
+        matches!(
+            key,
+            SortKey::Received | SortKey::Updated | SortKey::Price | SortKey::Year
+        )
+    };
+    SortHeader {
+        label,
+        url: query.url(Sort { key, desc }, None),
+        aria: match (active, current.desc) {
+            (false, _) => "none",
+            (true, true) => "descending",
+            (true, false) => "ascending",
+        },
+        numeric,
+    }
+}
+
+pub async fn list(
+    user: Viewer,
+    session: Session,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let filter = query.filter();
+    let sort = query.sort();
+    let cursor = query.cursor();
+    let today = super::today(&state);
+    let mut conn = state.pool.get().await?;
+    let (rows, more) =
+        vehicles::list(&mut conn, &filter, sort, cursor.as_ref(), PAGE_SIZE, today).await?;
+    let count = vehicles::count_capped(&mut conn, &filter).await?;
+    let filtered =
+        filter.q.is_some() || filter.make.is_some() || filter.status != StatusFilter::Current;
+    let total = if count <= vehicles::COUNT_CAP {
+        format!(
+            "{} vehicle{}",
+            group_thousands(count as u64),
+            if count == 1 { "" } else { "s" }
+        )
+    } else if filter.q.is_none()
+        && filter.make.is_none()
+        && filter.status != StatusFilter::Only(Status::Archived)
+    {
+        let estimate = vehicles::estimated_total(&mut conn).await?;
+        format!(
+            "about {} vehicles",
+            group_thousands(estimate.max(count) as u64)
+        )
+    } else {
+        format!(
+            "more than {} vehicles",
+            group_thousands(vehicles::COUNT_CAP as u64)
+        )
+    };
+    let makes = vehicles::makes(&mut conn).await?;
+    drop(conn);
+
+    let backwards = matches!(cursor, Some(Cursor::Before(..)));
+    let (has_next, has_prev) = if backwards {
+        (true, more)
+    } else {
+        (more, cursor.is_some())
+    };
+    let next_url = rows.last().filter(|_| has_next).map(|r| {
+        query.url(
+            sort,
+            Some(("after", encode_cursor(&sort.key.value_of(r), r.id))),
+        )
+    });
+    let prev_url = rows.first().filter(|_| has_prev).map(|r| {
+        query.url(
+            sort,
+            Some(("before", encode_cursor(&sort.key.value_of(r), r.id))),
+        )
+    });
+    let first_url = cursor.is_some().then(|| query.url(sort, None));
+    let headers = vec![
+        header(&query, sort, SortKey::Stock, "Stock #", false),
+        header(&query, sort, SortKey::Make, "Vehicle", false),
+        header(&query, sort, SortKey::Mileage, "Mileage", true),
+        header(&query, sort, SortKey::Price, "Price", true),
+        header(&query, sort, SortKey::Received, "Days in stock", true),
+    ];
+    let mut sorts = Vec::new();
+    for (key, label_asc, label_desc) in [
+        (
+            SortKey::Received,
+            "Oldest stock first",
+            "Newest stock first",
+        ),
+        (SortKey::Price, "Price: low to high", "Price: high to low"),
+        (SortKey::Year, "Year: oldest first", "Year: newest first"),
+        (
+            SortKey::Mileage,
+            "Mileage: lowest first",
+            "Mileage: highest first",
+        ),
+        (SortKey::Stock, "Stock number A→Z", "Stock number Z→A"),
+        (SortKey::Make, "Make A→Z", "Make Z→A"),
+        (
+            SortKey::Updated,
+            "Least recently changed",
+            "Recently changed",
+        ),
+    ] {
+        sorts.push((Sort { key, desc: true }.param(), label_desc));
+        sorts.push((Sort { key, desc: false }.param(), label_asc));
+    }
+    let page = Page::new("Inventory", &session, Some(&user)).section("inventory");
+    Ok(render(
+        StatusCode::OK,
+        &ListPage {
+            page,
+            rows: rows.iter().map(RowView::from).collect(),
+            q: filter.q.clone().unwrap_or_default(),
+            status: query.status.clone().unwrap_or_default(),
+            make: filter.make.clone().unwrap_or_default(),
+            sort: sort.param(),
+            makes,
+            statuses: vec![
+                ("", "In stock and sold"),
+                ("available", "Available"),
+                ("reserved", "Reserved"),
+                ("sold", "Sold"),
+                ("archived", "Archived"),
+                ("all", "All, including archived"),
+            ],
+            sorts,
+            headers,
+            total,
+            next_url,
+            prev_url,
+            first_url,
+            csv_url: query.csv_url(),
+            can_add: user.user.role.allows(Role::Editor),
+            filtered,
+        },
+    ))
+}
