@@ -115,9 +115,14 @@ impl FromRequest for CsrfChecked {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(match verdict(req) {
-            Verdict::Valid => Ok(Self),
-            v => Err(AppError::Forbidden(v.message())),
-        })
+        std::future::ready(require_csrf(req).map(|()| Self))
+    }
+}
+
+/// For public forms that must answer something else first (`/setup`'s 404).
+pub fn require_csrf(req: &HttpRequest) -> Result<(), AppError> {
+    match verdict(req) {
+        Verdict::Valid => Ok(()),
+        v => Err(AppError::Forbidden(v.message())),
     }
 }

@@ -31,7 +31,8 @@ pub fn safe_next(next: Option<&str>) -> String {
             if n.starts_with('/')
                 && !n.starts_with("//")
                 && !n.starts_with("/\\")
-                && !n.contains(['\r', '\n', '\\'])
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control)
                 && n.len() <= 2000
                 && !n.starts_with("/login")
                 && !n.starts_with("/logout") =>
@@ -67,6 +68,8 @@ mod tests {
             "javascript:alert(1)",
             "vehicles",
             "/x\r\nSet-Cookie: a=b",
+            "/\t/evil.example",
+            "/\u{1}x",
             "",
         ] {
             assert_eq!(safe_next(Some(bad)), "/vehicles", "{bad:?}");

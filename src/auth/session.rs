@@ -128,6 +128,10 @@ pub async fn start(
     state: &AppState,
     user_id: i64,
 ) -> Result<(), AppError> {
+    // A session this browser already had ends: one browser, one session.
+    if let Ok(Some(old)) = session.get::<String>(SID_KEY) {
+        models::sessions::revoke_by_token(conn, &sha256(old.as_bytes())).await?;
+    }
     let token = crate::auth::random_token();
     let ip = crate::web::client_ip::client_ip(req, &state.config.trusted_proxies);
     let user_agent = req

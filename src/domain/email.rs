@@ -36,7 +36,13 @@ impl Email {
 
     /// The normalised form used to count sign-in attempts, valid or not.
     pub fn normalise_loose(input: &str) -> String {
-        input.trim().to_lowercase().chars().take(254).collect()
+        input
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(254)
+            .collect()
     }
 
     pub fn as_str(&self) -> &str {

@@ -467,6 +467,26 @@ pub fn merge(
     }
 }
 
+/// What the conflict page offers to save next, on top of the current version:
+/// their value where only they changed a field, mine wherever I changed one
+/// (the conflicting fields included). Resubmitting it keeps their other work.
+pub fn proposal(
+    base: &VehicleFields,
+    theirs: &VehicleFields,
+    mine: &VehicleFields,
+) -> VehicleFields {
+    let mut out = theirs.clone();
+    macro_rules! take_mine {
+        ($f:ident, $name:literal) => {
+            if mine.$f != base.$f {
+                out.$f = mine.$f.clone();
+            }
+        };
+    }
+    each_field!(take_mine);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,6 +596,21 @@ mod tests {
         assert_eq!(conflicts[0].base, "21,500.00");
         assert_eq!(conflicts[0].theirs, "20,000.00");
         assert_eq!(conflicts[0].mine, "19,000.00");
+    }
+
+    #[test]
+    fn the_proposal_keeps_their_other_changes_and_my_values() {
+        let base = fields();
+        let mut theirs = base.clone();
+        theirs.list_price_cents = 2_000_000;
+        theirs.color = "Green".into();
+        let mut mine = base.clone();
+        mine.list_price_cents = 1_900_000;
+        mine.mileage = 33_000;
+        let p = proposal(&base, &theirs, &mine);
+        assert_eq!(p.color, "Green");
+        assert_eq!(p.list_price_cents, 1_900_000);
+        assert_eq!(p.mileage, 33_000);
     }
 
     #[test]

@@ -98,6 +98,19 @@ pub async fn revoke(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
     .map(drop)
 }
 
+/// Ends the session behind a cookie token (signing in again replaces it).
+pub async fn revoke_by_token(conn: &mut AsyncPgConnection, token_hash: &[u8]) -> QueryResult<()> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::token_hash.eq(token_hash))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
 /// Ends every open session of `user_id` but `keep`; returns how many ended.
 pub async fn revoke_all_for_user(
     conn: &mut AsyncPgConnection,

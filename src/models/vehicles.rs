@@ -16,7 +16,7 @@ use crate::{
     db,
     domain::{
         Role, Status,
-        vehicle::{Conflict, VehicleFields, merge},
+        vehicle::{Conflict, VehicleFields, merge, proposal},
     },
     schema::{users, vehicle_history, vehicles},
     web::FieldErrors,
@@ -328,6 +328,8 @@ pub enum EditOutcome {
     Conflict {
         current: Box<Vehicle>,
         conflicts: Vec<Conflict>,
+        /// What to offer for the next save (see `vehicle::proposal`).
+        proposal: Box<VehicleFields>,
     },
 }
 
@@ -365,6 +367,7 @@ pub async fn save_edit(
                 Ok(m) => m,
                 Err(conflicts) => {
                     return Ok(Ok(EditOutcome::Conflict {
+                        proposal: Box::new(proposal(&base, &theirs, mine)),
                         current: Box::new(current),
                         conflicts,
                     }));
@@ -580,6 +583,17 @@ impl SortKey {
             Self::Year | Self::Mileage => "integer",
             Self::Stock | Self::Make => "text",
             Self::Updated => "timestamptz",
+        }
+    }
+
+    /// Whether a cursor value (from the URL, so from anyone) fits this column.
+    pub fn accepts(self, value: &str) -> bool {
+        match self {
+            Self::Received => NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
+            Self::Price => value.parse::<i64>().is_ok(),
+            Self::Year | Self::Mileage => value.parse::<i32>().is_ok(),
+            Self::Stock | Self::Make => value.len() <= 100 && !value.chars().any(char::is_control),
+            Self::Updated => DateTime::parse_from_rfc3339(value).is_ok(),
         }
     }
 

@@ -1,16 +1,20 @@
 //! `/account`: who you are, and changing your own password.
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, http::header, web};
 use askama::Template;
+use diesel_async::AsyncConnection as _;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::{
-    auth::Viewer,
-    models::{sessions, users},
+    auth::{SID_KEY, Viewer},
+    models::{
+        attempts::{self, Gate, Outcome},
+        sessions, users,
+    },
     startup::AppState,
-    web::{AppError, FieldErrors, Flash, Page, render, see_other},
+    web::{AppError, FieldErrors, Flash, Page, client_ip::client_ip, render, see_other},
 };
 
 #[derive(Template)]
@@ -77,15 +81,47 @@ pub async fn show(
     .await
 }
 
+/// Changes the password, ends every session of the user (a leaked cookie of
+/// this very session included) and signs this browser in afresh. Guesses at
+/// the current password count against the sign-in limits of SPEC §5.4.
 pub async fn change_password(
     user: Viewer,
+    req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
+    let ip = client_ip(&req, &state.config.trusted_proxies);
     let mut conn = state.pool.get().await?;
     let record = users::find(&mut conn, user.user.id).await?;
+    let attempt_id = match attempts::reserve(&mut conn, &record.email, &ip).await? {
+        Gate::Open { attempt_id } => attempt_id,
+        Gate::Throttled { retry_after_secs } => {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "current_password",
+                format!(
+                    "Too many wrong passwords. Try again in {} minutes.",
+                    (retry_after_secs + 59) / 60
+                ),
+            );
+            drop(conn);
+            let mut resp = page(
+                &user,
+                &session,
+                &state,
+                StatusCode::TOO_MANY_REQUESTS,
+                errors,
+            )
+            .await?;
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(retry_after_secs),
+            );
+            return Ok(resp);
+        }
+    };
     drop(conn);
     let mut errors = FieldErrors::default();
     let current_ok = state
@@ -95,6 +131,14 @@ pub async fn change_password(
             Some(record.password_hash.clone()),
         )
         .await?;
+    let mut conn = state.pool.get().await?;
+    let outcome = if current_ok {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    attempts::finish(&mut conn, attempt_id, outcome, Some(record.id)).await?;
+    drop(conn);
     if !current_ok {
         errors.add("current_password", "This is not your current password.");
     }
@@ -122,10 +166,18 @@ pub async fn change_password(
     };
     let hash = state.passwords.hash(new).await?;
     let mut conn = state.pool.get().await?;
-    users::set_password_hash(&mut conn, record.id, &hash).await?;
-    let ended = sessions::revoke_all_for_user(&mut conn, record.id, Some(user.session_id)).await?;
-    tracing::info!(user_id = record.id, ended, "password changed");
-    Flash::success(match ended {
+    let ended = conn
+        .transaction::<_, diesel::result::Error, _>(async |conn| {
+            users::set_password_hash(conn, record.id, &hash).await?;
+            sessions::revoke_all_for_user(conn, record.id, None).await
+        })
+        .await?;
+    // This browser carries on in a brand-new session.
+    session.remove(SID_KEY);
+    crate::auth::session::start(&mut conn, &session, &req, &state, record.id).await?;
+    let others = ended.saturating_sub(1);
+    tracing::info!(user_id = record.id, others, "password changed");
+    Flash::success(match others {
         0 => "Your password is changed.".to_string(),
         n => format!(
             "Your password is changed, and {n} other session{} signed out.",

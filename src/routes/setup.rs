@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::{
-    auth::{self, CsrfChecked, sha256},
+    auth::{self, sha256},
     domain::{Email, PersonName, Role},
     models::{setup_tokens, users},
     startup::AppState,
@@ -94,7 +94,6 @@ pub async fn form(
 }
 
 pub async fn submit(
-    _csrf: CsrfChecked,
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
@@ -102,7 +101,9 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let f = form.into_inner();
     let token = f.token.unwrap_or_default();
+    // Once set up, /setup is gone (404) whatever the request carries.
     check_gate(&state, &token).await?;
+    crate::auth::extract::require_csrf(&req)?;
 
     let (email_in, first_in, last_in) = (
         f.email.unwrap_or_default(),

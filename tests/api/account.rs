@@ -125,3 +125,55 @@ async fn the_password_policy_is_enforced_with_reasons() {
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn a_password_change_also_retires_this_sessions_old_cookie() {
+    let app = TestApp::spawn().await;
+    app.create_user("viewer", "v@dealer.example", PASSWORD)
+        .await;
+    let old_cookie = app.sign_in_for_cookie("v@dealer.example", PASSWORD).await;
+    let r = app
+        .post(
+            "/account/password",
+            &[("current_password", PASSWORD), ("new_password", NEW)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // This browser goes on, in a new session...
+    assert_eq!(app.get("/account").await.status(), StatusCode::OK);
+    // ...and a copy of the cookie from before the change is refused.
+    let replay = client()
+        .get(app.url("/account"))
+        .header("cookie", old_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn guessing_the_current_password_is_throttled_like_sign_in() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("viewer").await;
+    for _ in 0..5 {
+        let r = app
+            .post(
+                "/account/password",
+                &[
+                    ("current_password", "guess guess guess"),
+                    ("new_password", NEW),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let r = app
+        .post(
+            "/account/password",
+            &[("current_password", PASSWORD), ("new_password", NEW)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(r.text().await.unwrap().contains("Too many wrong passwords"));
+}

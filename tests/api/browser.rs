@@ -94,7 +94,13 @@ pub async fn wait_for_url(b: &fantoccini::Client, part: &str) {
         if b.current_url().await.unwrap().as_str().contains(part) {
             return;
         }
-        assert!(Instant::now() < deadline, "never reached a URL with {part}");
+        if Instant::now() > deadline {
+            shot(b, "failure.png").await;
+            panic!(
+                "never reached a URL with {part}; at {} (see failure.png)",
+                b.current_url().await.unwrap()
+            );
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -175,4 +181,129 @@ async fn staff_sign_in_through_the_real_form() {
     t.goto(&app.url("/login")).await.unwrap();
     shot(&t, "login-tablet.png").await;
     t.close().await.unwrap();
+}
+
+/// Adds a vehicle, edits it while someone else edits too (the seed's
+/// Scenario 3 merges; the same field conflicts), in a real browser.
+#[tokio::test]
+async fn inventory_add_edit_merge_and_conflict_in_a_browser() {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::spawn().await;
+    app.create_user("editor", "ed@dealer.example", PASSWORD)
+        .await;
+    // "Bob" edits over plain HTTP at the same time.
+    let bob = crate::helpers::client();
+    app.create_user("editor", "bob@dealer.example", PASSWORD)
+        .await;
+    app.sign_in_with(&bob, "bob@dealer.example", PASSWORD).await;
+
+    let b = browser(&driver, 1280, 900).await;
+    b.goto(&app.url("/login")).await.unwrap();
+    fill(&b, "#email", "ed@dealer.example").await;
+    fill(&b, "#password", PASSWORD).await;
+    click(&b, "button[type=submit]").await;
+    wait_for_url(&b, "/vehicles").await;
+    click(&b, "a[href='/vehicles/new']").await;
+    wait_for_url(&b, "/vehicles/new").await;
+    // A mistake first: the form comes back with the error beside the field.
+    fill(&b, "#vehicle_number", "b-7").await;
+    fill(&b, "#year", "2022").await;
+    fill(&b, "#make", "Toyota").await;
+    fill(&b, "#model", "RAV4").await;
+    fill(&b, "#color", "Silver").await;
+    fill(&b, "#mileage", "12,400").await;
+    fill(&b, "#cost", "24,000").await;
+    fill(&b, "#list_price", "27999.999").await;
+    click(&b, ".vehicle-form button[type=submit]").await;
+    assert!(text_of(&b, "#list_price-error").await.contains("decimals"));
+    shot(&b, "vehicle-form-error.png").await;
+    fill(&b, "#list_price", "27,999.00").await;
+    click(&b, ".vehicle-form button[type=submit]").await;
+    wait_for_url(&b, "/vehicles/1").await;
+    assert!(text_of(&b, "h1").await.contains("2022 Toyota RAV4"));
+    shot(&b, "vehicle-detail.png").await;
+
+    // Scenario 3: we open the editor, Bob reserves it, we change the price.
+    b.goto(&app.url("/vehicles/1/edit")).await.unwrap();
+    let token = app.csrf_token_with(&bob).await;
+    let bob_form = |status: &str, price: &str| {
+        vec![
+            ("csrf_token", token.clone()),
+            ("vehicle_number", "B-7".into()),
+            ("year", "2022".into()),
+            ("make", "Toyota".into()),
+            ("model", "RAV4".into()),
+            ("color", "Silver".into()),
+            ("mileage", "12400".into()),
+            ("condition", "used".into()),
+            ("cost", "24000".into()),
+            ("list_price", price.to_string()),
+            ("status", status.to_string()),
+            ("received_on", "2026-11-01".into()),
+            ("version", String::new()),
+        ]
+    };
+    let today = chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    let send = |mut form: Vec<(&'static str, String)>, version: &str| {
+        for (k, v) in form.iter_mut() {
+            if *k == "version" {
+                *v = version.to_string();
+            }
+            if *k == "received_on" {
+                *v = today.clone();
+            }
+        }
+        let bob = bob.clone();
+        let url = app.url("/vehicles/1");
+        async move {
+            bob.post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(serde_urlencoded::to_string(&form).unwrap())
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        send(bob_form("reserved", "27999"), "1").await,
+        reqwest::StatusCode::SEE_OTHER
+    );
+    fill(&b, "#list_price", "26,500").await;
+    click(&b, ".vehicle-form button[type=submit]").await;
+    wait_for_url(&b, "/vehicles/1").await;
+    let flash = text_of(&b, ".flash-success").await;
+    assert!(flash.contains("Someone else had changed status"), "{flash}");
+    let badge = text_of(&b, "h1 .badge").await;
+    assert_eq!(badge, "RESERVED");
+    shot(&b, "vehicle-merged.png").await;
+
+    // Same field: we open the editor, Bob changes the price, we change it too.
+    b.goto(&app.url("/vehicles/1/edit")).await.unwrap();
+    assert_eq!(
+        send(bob_form("reserved", "25000"), "3").await,
+        reqwest::StatusCode::SEE_OTHER
+    );
+    fill(&b, "#list_price", "24,750").await;
+    click(&b, ".vehicle-form button[type=submit]").await;
+    let heading = text_of(&b, "#conflict-title").await;
+    assert_eq!(heading, "Nothing was saved yet");
+    let table = text_of(&b, "table.compare").await;
+    assert!(
+        table.contains("26,500.00") && table.contains("25,000.00") && table.contains("24,750.00"),
+        "{table}"
+    );
+    shot(&b, "vehicle-conflict.png").await;
+    // Keep ours: submit again on the current version.
+    click(&b, ".vehicle-form button[type=submit]").await;
+    wait_for_url(&b, "/vehicles/1").await;
+    assert!(text_of(&b, ".flash-success").await.contains("Saved"));
+
+    b.goto(&app.url("/vehicles")).await.unwrap();
+    text_of(&b, "table.data").await;
+    shot(&b, "vehicle-list.png").await;
+    b.close().await.unwrap();
 }

@@ -393,6 +393,31 @@ impl TestApp {
         .await
     }
 
+    /// Signs this app's client in and returns the session cookie it got
+    /// (`pcn=…`), to replay by hand.
+    pub async fn sign_in_for_cookie(&self, email: &str, password: &str) -> String {
+        let resp = self.sign_in(email, password).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "sign-in of {email}");
+        resp.headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("pcn="))
+            .and_then(|c| c.split(';').next())
+            .expect("a session cookie")
+            .to_string()
+    }
+
+    /// A second signed-in browser: another user of `role`, named Bob.
+    pub async fn second_user(&self, role: &str) -> reqwest::Client {
+        let c = client();
+        let email = format!("bob.{role}@dealer.example");
+        self.create_user(role, &email, PASSWORD).await;
+        let r = self.sign_in_with(&c, &email, PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        c
+    }
+
     /// Creates a user of `role` and signs this app's client in as them.
     pub async fn signed_in_as(&self, role: &str) -> i64 {
         let email = format!("{role}@dealer.example");
@@ -446,4 +471,17 @@ pub fn location(resp: &Response) -> String {
         .get(header::LOCATION)
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default()
+}
+
+/// The `href` of the first link whose tag contains `marker` (e.g. `rel="next"`).
+pub fn href_with(html: &str, marker: &str) -> String {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no link with {marker}"));
+    let tag_start = html[..at].rfind("<a ").unwrap();
+    let tag = &html[tag_start..];
+    let h = tag.find("href=\"").unwrap() + 6;
+    tag[h..h + tag[h..].find('"').unwrap()]
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
 }

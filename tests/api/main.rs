@@ -14,3 +14,4 @@ mod sessions;
 mod setup;
 mod sign_in;
 mod throttling;
+mod vehicles;

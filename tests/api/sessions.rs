@@ -7,27 +7,7 @@ async fn sign_out_revokes_the_session_and_a_replayed_cookie_is_refused() {
     let app = TestApp::spawn().await;
     app.create_user("viewer", "v@dealer.example", PASSWORD)
         .await;
-    let token = app.csrf_token_with(&app.client).await;
-    let resp = app
-        .post_raw(
-            "/login",
-            &[
-                ("csrf_token", &token),
-                ("email", "v@dealer.example"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
-    let cookie = resp
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = app.sign_in_for_cookie("v@dealer.example", PASSWORD).await;
     let replay = |path: &'static str| {
         let cookie = cookie.clone();
         let url = app.url(path);

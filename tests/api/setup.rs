@@ -58,6 +58,11 @@ async fn the_setup_link_creates_the_first_admin_once() {
     );
     let again = submit(&app, &client(), &token, "other@dealer.example").await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    // Even without a form token: it is simply not there any more.
+    let bare = app
+        .post_raw_with(&client(), "/setup", &[("token", &token)])
+        .await;
+    assert_eq!(bare.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.scalar_i64("SELECT count(*) AS v FROM users").await, 1);
     assert_eq!(
         app.scalar_i64("SELECT count(*) AS v FROM setup_tokens")

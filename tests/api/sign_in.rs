@@ -211,3 +211,46 @@ async fn sign_in_issues_a_new_session_cookie() {
         2
     );
 }
+
+#[tokio::test]
+async fn strange_input_never_gives_a_500() {
+    let app = TestApp::spawn().await;
+    for email in [
+        "a\u{0}b@x.example",
+        &"x".repeat(10_000),
+        "'; DROP TABLE users; --",
+        "\u{202e}@x",
+    ] {
+        let r = app
+            .sign_in_with(&crate::helpers::client(), email, "\u{0}password")
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{email:.20}");
+    }
+}
+
+#[tokio::test]
+async fn signing_in_again_ends_the_browsers_previous_session() {
+    let app = TestApp::spawn().await;
+    app.create_user("viewer", "v@dealer.example", PASSWORD)
+        .await;
+    app.sign_in("v@dealer.example", PASSWORD).await;
+    // Signed in already, the form is not shown; post to it directly.
+    let token = app.csrf_token_with(&app.client).await;
+    let r = app
+        .post_raw(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("email", "v@dealer.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) AS v FROM sessions WHERE revoked_at IS NULL")
+            .await,
+        1
+    );
+    assert_eq!(app.get("/account").await.status(), StatusCode::OK);
+}

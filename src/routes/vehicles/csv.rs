@@ -131,8 +131,11 @@ pub async fn export(
         match b.next().await.and_then(|rows| write_rows(&rows, false)) {
             Ok(bytes) => Some((Ok::<_, AppError>(bytes), b)),
             Err(e) => {
+                // Aborting the chunked response makes the download fail
+                // visibly instead of ending as a short but valid file.
                 tracing::warn!(error = %e, "CSV export stopped");
-                None
+                b.done = true;
+                Some((Err(e), b))
             }
         }
     });

@@ -212,10 +212,13 @@ pub async fn update(
             Flash::info("Nothing to save: the vehicle already looks like this.").set(&session);
             Ok(see_other(&format!("/vehicles/{id}")))
         }
-        Ok(EditOutcome::Conflict { current, conflicts }) => {
+        Ok(EditOutcome::Conflict {
+            current,
+            conflicts,
+            proposal,
+        }) => {
             let who = conflict_authors(&mut conn, &state, id, version, &conflicts).await?;
-            let mut form = form;
-            form.version = current.version.to_string();
+            let form = VehicleForm::from_fields(&proposal, current.version);
             let mut page = FormPage::for_edit(
                 page_for(&current),
                 &current,

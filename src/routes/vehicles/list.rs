@@ -29,24 +29,23 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub fn filter(&self) -> ListFilter {
+        // What PostgreSQL cannot store (NUL) and nobody types (controls) goes.
+        let clean = |s: &str| -> String {
+            s.trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(100)
+                .collect()
+        };
         let status = match self.status.as_deref().map(str::trim) {
             Some("all") => StatusFilter::All,
             Some(s) => Status::parse(s).map_or(StatusFilter::Current, StatusFilter::Only),
             None => StatusFilter::Current,
         };
         ListFilter {
-            q: self
-                .q
-                .as_deref()
-                .map(|q| q.trim().chars().take(100).collect::<String>())
-                .filter(|q| !q.is_empty()),
+            q: self.q.as_deref().map(clean).filter(|q| !q.is_empty()),
             status,
-            make: self
-                .make
-                .as_deref()
-                .map(str::trim)
-                .filter(|m| !m.is_empty())
-                .map(str::to_string),
+            make: self.make.as_deref().map(clean).filter(|m| !m.is_empty()),
         }
     }
 
@@ -57,14 +56,18 @@ impl ListQuery {
             .unwrap_or_default()
     }
 
+    /// The page's starting point; a cursor that does not fit the sort (edited
+    /// by hand, or from another sort) is ignored: the first page is shown.
     fn cursor(&self) -> Option<Cursor> {
+        let key = self.sort().key;
         let decode = |s: &str| {
             let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(s)
                 .ok()?;
             let text = String::from_utf8(bytes).ok()?;
             let (value, id) = text.rsplit_once('\u{1f}')?;
-            Some((value.to_string(), id.parse::<i64>().ok()?))
+            let id = id.parse::<i64>().ok()?;
+            key.accepts(value).then(|| (value.to_string(), id))
         };
         if let Some((v, id)) = self.after.as_deref().and_then(decode) {
             return Some(Cursor::After(v, id));
@@ -183,19 +186,18 @@ fn header(
     numeric: bool,
 ) -> SortHeader {
     let active = current.key == key;
-    // First click: the natural direction (newest, highest, A→Z); then toggle.
+    // First click: the natural direction (most days, highest, A→Z); then toggle.
     let desc = if active {
         !current.desc
     } else {
-        matches!(
-            key,
-            SortKey::Received | SortKey::Updated | SortKey::Price | SortKey::Year
-        )
+        matches!(key, SortKey::Updated | SortKey::Price | SortKey::Year)
     };
+    // "Days in stock" runs opposite to the received date it sorts by.
+    let shown_desc = current.desc != (key == SortKey::Received);
     SortHeader {
         label,
         url: query.url(Sort { key, desc }, None),
-        aria: match (active, current.desc) {
+        aria: match (active, shown_desc) {
             (false, _) => "none",
             (true, true) => "descending",
             (true, false) => "ascending",
