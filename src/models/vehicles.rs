@@ -802,19 +802,43 @@ pub async fn count_capped(conn: &mut AsyncPgConnection, filter: &ListFilter) -> 
     Ok(query.query.get_result::<N>(conn).await?.n)
 }
 
-/// The planner's estimate of the table's size (for "about N" when counting is capped).
-pub async fn estimated_total(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
+/// How many vehicles a view holds, as the list shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Total {
+    Exact(i64),
+    /// The planner's estimate, for views too large to count on every view.
+    About(i64),
+}
+
+/// Counts exactly when the planner expects a small answer, else answers with
+/// its estimate: no page view counts more than `COUNT_CAP + 1` rows.
+pub async fn total(conn: &mut AsyncPgConnection, filter: &ListFilter) -> QueryResult<Total> {
+    let estimate = estimate_rows(conn, filter).await?;
+    if estimate > 2 * COUNT_CAP {
+        return Ok(Total::About(estimate));
     }
-    Ok(diesel::sql_query(
-        "SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = 'vehicles'::regclass",
-    )
-    .get_result::<N>(conn)
-    .await?
-    .n)
+    let n = count_capped(conn, filter).await?;
+    Ok(if n > COUNT_CAP {
+        Total::About(estimate.max(n))
+    } else {
+        Total::Exact(n)
+    })
+}
+
+/// The planner's row estimate for the filter (`EXPLAIN`, which plans but
+/// does not run the query).
+async fn estimate_rows(conn: &mut AsyncPgConnection, filter: &ListFilter) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Plan {
+        #[diesel(column_name = "QUERY PLAN", sql_type = diesel::sql_types::Json)]
+        plan: serde_json::Value,
+    }
+    let query = with_filters(
+        Sql::new("EXPLAIN (FORMAT JSON) SELECT 1 FROM vehicles WHERE true"),
+        filter,
+    );
+    let plan: Plan = query.query.get_result(conn).await?;
+    Ok(plan.plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0) as i64)
 }
 
 /// The distinct makes, by a skip scan over the make index (fast at any size).

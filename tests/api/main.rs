@@ -2,6 +2,7 @@
 //! One binary, so one compile, one link and one database start.
 
 mod account;
+mod bench;
 mod browser;
 mod cli;
 mod csrf;

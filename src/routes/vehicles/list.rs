@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::{
     auth::Viewer,
     domain::{Money, Role, Status, money::group_thousands},
-    models::vehicles::{self, Cursor, ListFilter, Sort, SortKey, StatusFilter, VehicleRow},
+    models::vehicles::{self, Cursor, ListFilter, Sort, SortKey, StatusFilter, Total, VehicleRow},
     startup::AppState,
     web::{AppError, Page, render},
 };
@@ -110,6 +110,15 @@ impl ListQuery {
     }
 }
 
+/// 934,512 → 930,000: an estimate should not look more precise than it is.
+fn round_two_digits(n: i64) -> i64 {
+    let mut scale = 1;
+    while n / scale >= 100 {
+        scale *= 10;
+    }
+    (n + scale / 2) / scale * scale
+}
+
 fn encode_cursor(value: &str, id: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{value}\u{1f}{id}"))
 }
@@ -154,6 +163,16 @@ pub struct SortHeader {
     /// `ascending`, `descending` or `none`, for aria-sort.
     pub aria: &'static str,
     pub numeric: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn estimates_are_rounded_to_two_digits() {
+        assert_eq!(super::round_two_digits(934_512), 930_000);
+        assert_eq!(super::round_two_digits(12_600), 13_000);
+        assert_eq!(super::round_two_digits(87), 87);
+    }
 }
 
 #[derive(Template)]
@@ -220,29 +239,18 @@ pub async fn list(
     let mut conn = state.pool.get().await?;
     let (rows, more) =
         vehicles::list(&mut conn, &filter, sort, cursor.as_ref(), PAGE_SIZE, today).await?;
-    let count = vehicles::count_capped(&mut conn, &filter).await?;
     let filtered =
         filter.q.is_some() || filter.make.is_some() || filter.status != StatusFilter::Current;
-    let total = if count <= vehicles::COUNT_CAP {
-        format!(
+    let total = match vehicles::total(&mut conn, &filter).await? {
+        Total::Exact(n) => format!(
             "{} vehicle{}",
-            group_thousands(count as u64),
-            if count == 1 { "" } else { "s" }
-        )
-    } else if filter.q.is_none()
-        && filter.make.is_none()
-        && filter.status != StatusFilter::Only(Status::Archived)
-    {
-        let estimate = vehicles::estimated_total(&mut conn).await?;
-        format!(
+            group_thousands(n as u64),
+            if n == 1 { "" } else { "s" }
+        ),
+        Total::About(n) => format!(
             "about {} vehicles",
-            group_thousands(estimate.max(count) as u64)
-        )
-    } else {
-        format!(
-            "more than {} vehicles",
-            group_thousands(vehicles::COUNT_CAP as u64)
-        )
+            group_thousands(round_two_digits(n) as u64)
+        ),
     };
     let makes = vehicles::makes(&mut conn).await?;
     drop(conn);

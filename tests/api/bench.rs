@@ -1,0 +1,189 @@
+//! The inventory benchmark (not a timed test: it asserts nothing about speed).
+//!
+//! ```sh
+//! cargo test --release --test api bench -- --ignored --nocapture
+//! ```
+//!
+//! For each size in `PCN_BENCH_SIZES` (default `10000,1000000`) it loads that
+//! many demo vehicles into a fresh database, starts the app (2 workers, rate
+//! limit off), signs in, and drives each page with `PCN_BENCH_CONCURRENCY`
+//! (default 16) concurrent clients for `PCN_BENCH_SECONDS` (default 10)
+//! seconds, printing requests/s and latency percentiles.
+
+use std::time::{Duration, Instant};
+
+use diesel_async::{AsyncConnection as _, AsyncPgConnection};
+use reqwest::StatusCode;
+
+use crate::helpers::{Options, PASSWORD, TestApp, database_url, fresh_database};
+
+fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Figures {
+    requests: usize,
+    errors: usize,
+    seconds: f64,
+    latencies: Vec<Duration>,
+}
+
+impl Figures {
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies[i].as_secs_f64() * 1000.0
+    }
+}
+
+async fn drive(client: &reqwest::Client, url: String, concurrency: usize, seconds: u64) -> Figures {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let client = client.clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0;
+            // Bounded: stops at the deadline, and after 100,000 requests at most.
+            for _ in 0..100_000 {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let t = Instant::now();
+                match client.get(&url).send().await {
+                    Ok(r) if r.status() == StatusCode::OK => {
+                        let _ = r.bytes().await;
+                        lat.push(t.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut figures = Figures {
+        requests: 0,
+        errors: 0,
+        seconds: 0.0,
+        latencies: Vec::new(),
+    };
+    for t in tasks {
+        let (lat, errors) = t.await.unwrap();
+        figures.requests += lat.len();
+        figures.errors += errors;
+        figures.latencies.extend(lat);
+    }
+    figures.seconds = started.elapsed().as_secs_f64();
+    figures.latencies.sort();
+    figures
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run it explicitly (see the module docs)"]
+async fn bench_inventory() {
+    let sizes: Vec<i64> = std::env::var("PCN_BENCH_SIZES")
+        .unwrap_or_else(|_| "10000,1000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let concurrency = env_or("PCN_BENCH_CONCURRENCY", 16usize);
+    let seconds = env_or("PCN_BENCH_SECONDS", 10u64);
+    println!("\nPCN inventory benchmark: {concurrency} concurrent clients, {seconds} s per page\n");
+    println!(
+        "{:>9}  {:<34} {:>8} {:>9} {:>9} {:>9} {:>6}",
+        "vehicles", "page", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors"
+    );
+    for size in sizes {
+        let database = fresh_database().await;
+        let mut conn = AsyncPgConnection::establish(&database_url(&database))
+            .await
+            .unwrap();
+        let today = chrono::Utc::now().date_naive();
+        let load = Instant::now();
+        pcn::models::demo::load(&mut conn, size, today, |_| {})
+            .await
+            .unwrap();
+        let load_secs = load.elapsed().as_secs_f64();
+        drop(conn);
+        let app = TestApp::with(Options {
+            database: Some(database),
+            ..Options::default()
+        })
+        .await;
+        app.create_user("editor", "bench@dealer.example", PASSWORD)
+            .await;
+        assert_eq!(
+            app.sign_in("bench@dealer.example", PASSWORD).await.status(),
+            StatusCode::SEE_OTHER
+        );
+        // Real values to look for: a stock number and a VIN fragment from the middle.
+        let mid = size / 2;
+        let stock = format!("S{mid:08}");
+        let vin: String = {
+            use diesel_async::RunQueryDsl as _;
+            #[derive(diesel::QueryableByName)]
+            struct V {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                vin: String,
+            }
+            let mut conn = app.db().await;
+            diesel::sql_query(format!(
+                "SELECT vin FROM vehicles WHERE vehicle_number = '{stock}' AND vin IS NOT NULL"
+            ))
+            .get_result::<V>(&mut conn)
+            .await
+            .map(|v| v.vin[4..12].to_string())
+            .unwrap_or_else(|_| "ABCDEF12".into())
+        };
+        let id = app
+            .scalar_i64(&format!(
+                "SELECT id AS v FROM vehicles WHERE vehicle_number = '{stock}'"
+            ))
+            .await;
+        let pages = [
+            ("list, newest first".to_string(), "/vehicles".to_string()),
+            ("list by price, 2nd page".into(), {
+                let first = app.get("/vehicles?sort=price").await.text().await.unwrap();
+                crate::helpers::href_with(&first, "rel=\"next\"")
+            }),
+            (
+                format!("search stock number {stock}"),
+                format!("/vehicles?q={stock}"),
+            ),
+            (
+                format!("search VIN part {vin}"),
+                format!("/vehicles?q={vin}"),
+            ),
+            (
+                "search make+model \"honda civic\"".into(),
+                "/vehicles?q=honda+civic".into(),
+            ),
+            (
+                "filter reserved Toyota".into(),
+                "/vehicles?status=reserved&make=Toyota".into(),
+            ),
+            ("vehicle detail".into(), format!("/vehicles/{id}")),
+        ];
+        for (name, path) in pages {
+            let f = drive(&app.client, app.url(&path), concurrency, seconds).await;
+            println!(
+                "{:>9}  {:<34} {:>8.0} {:>9.1} {:>9.1} {:>9.1} {:>6}",
+                size,
+                name,
+                f.requests as f64 / f.seconds,
+                f.percentile(0.5),
+                f.percentile(0.9),
+                f.percentile(0.99),
+                f.errors
+            );
+        }
+        println!("{size:>9}  (demo data loaded in {load_secs:.1} s)\n");
+    }
+}
