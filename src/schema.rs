@@ -99,4 +99,27 @@ diesel::allow_tables_to_appear_in_same_query!(
     setup_tokens,
     vehicles,
     vehicle_history,
+    sales,
 );
+
+diesel::table! {
+    sales (id) {
+        id -> Int8,
+        vehicle_id -> Int8,
+        sale_price_cents -> Int8,
+        cost_cents -> Int8,
+        sold_on -> Date,
+        customer_name -> Text,
+        customer_email -> Text,
+        customer_phone -> Text,
+        payment_method -> Text,
+        salesperson_id -> Int8,
+        notes -> Text,
+        created_at -> Timestamptz,
+        voided_at -> Nullable<Timestamptz>,
+        voided_by -> Nullable<Int8>,
+        void_reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(sales -> vehicles (vehicle_id));

@@ -6,6 +6,7 @@ pub mod money;
 mod password;
 mod person_name;
 mod role;
+pub mod sale;
 pub mod vehicle;
 
 pub use email::Email;

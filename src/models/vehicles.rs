@@ -14,6 +14,7 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 
 use crate::{
     db,
+    models::Sql,
     domain::{
         Role, Status,
         vehicle::{Conflict, VehicleFields, merge, proposal},
@@ -120,7 +121,7 @@ fn snapshot_json(fields: &VehicleFields) -> serde_json::Value {
     serde_json::to_value(fields).unwrap_or(serde_json::Value::Null)
 }
 
-async fn write_history(
+pub(crate) async fn write_history(
     conn: &mut AsyncPgConnection,
     vehicle_id: i64,
     version: i32,
@@ -212,7 +213,7 @@ pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<V
         .optional()
 }
 
-async fn lock(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Vehicle>> {
+pub(crate) async fn lock(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Vehicle>> {
     vehicles::table
         .find(id)
         .select(Vehicle::as_select())
@@ -690,40 +691,6 @@ fn like_pattern(q: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Raw SQL with numbered placeholders written as values are bound.
-struct Sql<'a> {
-    query: diesel::query_builder::BoxedSqlQuery<'a, Pg, diesel::query_builder::SqlQuery>,
-    binds: usize,
-}
-
-impl<'a> Sql<'a> {
-    fn new(sql: &str) -> Self {
-        Self {
-            query: diesel::sql_query(sql).into_boxed(),
-            binds: 0,
-        }
-    }
-
-    fn sql(mut self, sql: &str) -> Self {
-        self.query = self.query.sql(sql);
-        self
-    }
-
-    fn bind<ST, V>(mut self, value: V) -> Self
-    where
-        Pg: diesel::sql_types::HasSqlType<ST>,
-        V: diesel::serialize::ToSql<ST, Pg> + Send + 'a,
-        ST: Send + 'a,
-    {
-        self.binds += 1;
-        self.query = self
-            .query
-            .sql(format!("${}", self.binds))
-            .bind::<ST, V>(value);
-        self
-    }
-}
-
 /// Appends the filter conditions (after a `WHERE true`).
 fn with_filters<'a>(mut query: Sql<'a>, filter: &ListFilter) -> Sql<'a> {
     match filter.status {
@@ -785,7 +752,9 @@ pub async fn list(
     Ok((rows, more))
 }
 
-pub const COUNT_CAP: i64 = 10_000;
+/// Views up to this size are counted exactly (a bounded, index-backed count);
+/// larger ones show the planner's estimate, labelled "about".
+pub const COUNT_CAP: i64 = 2_000;
 
 /// How many vehicles match, counting at most `COUNT_CAP + 1` of them.
 pub async fn count_capped(conn: &mut AsyncPgConnection, filter: &ListFilter) -> QueryResult<i64> {
@@ -814,7 +783,7 @@ pub enum Total {
 /// its estimate: no page view counts more than `COUNT_CAP + 1` rows.
 pub async fn total(conn: &mut AsyncPgConnection, filter: &ListFilter) -> QueryResult<Total> {
     let estimate = estimate_rows(conn, filter).await?;
-    if estimate > 2 * COUNT_CAP {
+    if estimate > COUNT_CAP {
         return Ok(Total::About(estimate));
     }
     let n = count_capped(conn, filter).await?;

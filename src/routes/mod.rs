@@ -5,6 +5,7 @@
 mod account;
 mod health;
 mod login;
+mod sales;
 mod setup;
 mod vehicles;
 
@@ -71,6 +72,13 @@ pub fn table() -> Vec<RouteDef> {
         GET  "/vehicles/{id}/edit"      EDITOR => vehicles::edit::edit;
         POST "/vehicles/{id}"           EDITOR => vehicles::edit::update;
         POST "/vehicles/{id}/archive"   ADMIN  => vehicles::archive::archive;
+        GET  "/vehicles/{id}/sell"      EDITOR => sales::sell::form;
+        POST "/vehicles/{id}/sell"      EDITOR => sales::sell::submit;
+        GET  "/sales"                   VIEWER => sales::list::list;
+        GET  "/sales.csv"               VIEWER => sales::list::export;
+        GET  "/sales/{id}"              VIEWER => sales::show::show;
+        POST "/sales/{id}/void"         ADMIN  => sales::show::void;
+        GET  "/reports/sales"           VIEWER => sales::report::report;
     }
 }
 

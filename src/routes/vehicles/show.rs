@@ -41,7 +41,9 @@ struct ShowPage {
     updated: String,
     history: Vec<HistoryView>,
     can_edit: bool,
+    can_sell: bool,
     can_archive: bool,
+    sale_id: Option<i64>,
 }
 
 pub async fn show(
@@ -55,6 +57,10 @@ pub async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     let history = vehicles::history(&mut conn, v.id, 0).await?;
+    let sale_id = match v.status() {
+        Status::Sold => crate::models::sales::live_sale_id(&mut conn, v.id).await?,
+        _ => None,
+    };
     drop(conn);
     let tz = state.config.timezone;
     let fmt = |t: chrono::DateTime<chrono::Utc>| {
@@ -99,7 +105,9 @@ pub async fn show(
                 })
                 .collect(),
             can_edit: user.user.role.allows(Role::Editor),
+            can_sell: user.user.role.allows(Role::Editor) && status.in_stock(),
             can_archive: user.user.role == Role::Admin && status.in_stock(),
+            sale_id,
             v,
         },
     ))

@@ -1,0 +1,186 @@
+//! The sale form, validated.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::{
+    domain::{Email, Money},
+    web::FieldErrors,
+};
+
+pub const PAYMENT_METHODS: [(&str, &str); 4] = [
+    ("cash", "Cash"),
+    ("finance", "Finance"),
+    ("card", "Card"),
+    ("transfer", "Bank transfer"),
+];
+
+pub fn payment_label(p: &str) -> &'static str {
+    PAYMENT_METHODS
+        .iter()
+        .find(|(v, _)| *v == p)
+        .map_or("Unknown", |(_, l)| *l)
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct SaleForm {
+    #[serde(default)]
+    pub sale_price: String,
+    #[serde(default)]
+    pub sold_on: String,
+    #[serde(default)]
+    pub customer_name: String,
+    #[serde(default)]
+    pub customer_email: String,
+    #[serde(default)]
+    pub customer_phone: String,
+    #[serde(default)]
+    pub payment_method: String,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub version: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleFields {
+    pub sale_price_cents: i64,
+    pub sold_on: NaiveDate,
+    pub customer_name: String,
+    pub customer_email: String,
+    pub customer_phone: String,
+    pub payment_method: String,
+    pub notes: String,
+}
+
+impl SaleForm {
+    /// `received_on` and `today` bound the sale date.
+    pub fn parse(&self, received_on: NaiveDate, today: NaiveDate) -> Result<SaleFields, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let price = e.check("sale_price", Money::parse(&self.sale_price));
+        let sold_on = match NaiveDate::parse_from_str(self.sold_on.trim(), "%Y-%m-%d") {
+            Ok(d) if d > today => {
+                e.add("sold_on", "The sale date cannot be in the future.");
+                None
+            }
+            Ok(d) if d < received_on => {
+                e.add("sold_on", format!("The sale date cannot be before the vehicle arrived ({received_on})."));
+                None
+            }
+            Ok(d) => Some(d),
+            Err(_) => {
+                e.add("sold_on", "Enter the date as YYYY-MM-DD.");
+                None
+            }
+        };
+        let name = self.customer_name.trim().to_string();
+        if name.is_empty() {
+            e.add("customer_name", "Enter the customer's name.");
+        } else if name.chars().count() > 200 {
+            e.add("customer_name", "Use at most 200 characters.");
+        } else if name.chars().any(char::is_control) {
+            e.add("customer_name", "Remove the control characters.");
+        }
+        let email = match self.customer_email.trim() {
+            "" => Some(String::new()),
+            typed => e.check("customer_email", Email::parse(typed).map(|m| m.as_str().to_string())),
+        };
+        let phone = self.customer_phone.trim().to_string();
+        if phone.chars().count() > 40
+            || !phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().x".contains(c))
+        {
+            e.add("customer_phone", "Use digits, spaces and + - ( ) only, at most 40.");
+        }
+        let method = PAYMENT_METHODS
+            .iter()
+            .find(|(v, _)| *v == self.payment_method.trim())
+            .map(|(v, _)| v.to_string());
+        if method.is_none() {
+            e.add("payment_method", "Choose how the customer pays.");
+        }
+        let notes = self.notes.trim().to_string();
+        if notes.chars().count() > 5000 {
+            e.add("notes", "Use at most 5000 characters.");
+        } else if notes.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            e.add("notes", "Remove the control characters.");
+        }
+        match (price, sold_on, email, method) {
+            (Some(price), Some(sold_on), Some(customer_email), Some(payment_method)) if e.is_empty() => Ok(SaleFields {
+                sale_price_cents: price.cents(),
+                sold_on,
+                customer_name: name,
+                customer_email,
+                customer_phone: phone,
+                payment_method,
+                notes,
+            }),
+            _ => Err(e),
+        }
+    }
+
+    pub fn version(&self) -> Option<i32> {
+        self.version.trim().parse().ok().filter(|v| *v >= 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn form() -> SaleForm {
+        SaleForm {
+            sale_price: "20,500".into(),
+            sold_on: "2026-11-20".into(),
+            customer_name: "Dana Scully".into(),
+            customer_email: "Dana@Example.com".into(),
+            customer_phone: "+1 (555) 010-2000".into(),
+            payment_method: "finance".into(),
+            notes: String::new(),
+            version: "3".into(),
+        }
+    }
+
+    #[test]
+    fn a_good_sale_parses() {
+        let f = form().parse(d("2026-10-01"), d("2026-11-23")).unwrap();
+        assert_eq!(f.sale_price_cents, 2_050_000);
+        assert_eq!(f.customer_email, "dana@example.com");
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        type Change = fn(&mut SaleForm);
+        let cases: Vec<(&str, Change)> = vec![
+            ("sale_price", |f| f.sale_price = "-1".into()),
+            ("sold_on", |f| f.sold_on = "2026-11-24".into()),
+            ("sold_on", |f| f.sold_on = "2026-09-30".into()),
+            ("sold_on", |f| f.sold_on = "soon".into()),
+            ("customer_name", |f| f.customer_name = " ".into()),
+            ("customer_email", |f| f.customer_email = "dana@".into()),
+            ("customer_phone", |f| f.customer_phone = "call me".into()),
+            ("payment_method", |f| f.payment_method = "barter".into()),
+        ];
+        for (field, change) in cases {
+            let mut f = form();
+            change(&mut f);
+            let e = f.parse(d("2026-10-01"), d("2026-11-23")).unwrap_err();
+            assert!(e.get(field).is_some(), "{field}");
+            assert_eq!(e.len(), 1, "{field}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(a in ".{0,30}", b in ".{0,30}", c in ".{0,30}") {
+            let f = SaleForm { sale_price: a.clone(), sold_on: b.clone(), customer_phone: c.clone(), customer_email: a, payment_method: b, ..form() };
+            let _ = f.parse(d("2026-10-01"), d("2026-11-23"));
+        }
+    }
+}

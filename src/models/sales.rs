@@ -1,0 +1,345 @@
+//! Sales: recording one exactly once (SPEC §5.2), voiding, listing, reports.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{
+    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, QueryResult,
+    pg::Pg,
+    prelude::{Queryable, QueryableByName, Selectable},
+    sql_types::{BigInt, Date, Nullable, Text},
+};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+
+use crate::{
+    domain::{Status, sale::SaleFields},
+    models::{
+        Sql,
+        vehicles::{self, with_retry},
+    },
+    schema::{sales, vehicles as vehicles_table},
+};
+
+#[derive(Queryable, Selectable, QueryableByName, Clone, Debug)]
+#[diesel(table_name = sales, check_for_backend(Pg))]
+pub struct Sale {
+    pub id: i64,
+    pub vehicle_id: i64,
+    pub sale_price_cents: i64,
+    pub cost_cents: i64,
+    pub sold_on: NaiveDate,
+    pub customer_name: String,
+    pub customer_email: String,
+    pub customer_phone: String,
+    pub payment_method: String,
+    pub salesperson_id: i64,
+    pub notes: String,
+    pub created_at: DateTime<Utc>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub voided_by: Option<i64>,
+    pub void_reason: Option<String>,
+}
+
+impl Sale {
+    pub fn gross_profit_cents(&self) -> i64 {
+        self.sale_price_cents - self.cost_cents
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SellOutcome {
+    Sold { sale_id: i64 },
+    NotFound,
+    /// Someone else's sale won: this one.
+    AlreadySold { sale_id: i64 },
+    /// Archived: not for sale.
+    NotForSale,
+    /// The vehicle changed since the form was opened.
+    Stale,
+}
+
+/// One transaction: the vehicle (locked) must be available or reserved and on
+/// `version`; the sale row and status `sold` land together or not at all.
+pub async fn sell(
+    conn: &mut AsyncPgConnection,
+    vehicle_id: i64,
+    version: i32,
+    sale: &SaleFields,
+    user_id: i64,
+) -> QueryResult<SellOutcome> {
+    with_retry(conn, async |conn| {
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            let Some(v) = vehicles::lock(conn, vehicle_id).await? else {
+                return Ok(SellOutcome::NotFound);
+            };
+            match v.status() {
+                Status::Sold => {
+                    let winner = live_sale_id(conn, vehicle_id).await?.unwrap_or_default();
+                    return Ok(SellOutcome::AlreadySold { sale_id: winner });
+                }
+                Status::Archived => return Ok(SellOutcome::NotForSale),
+                _ if v.version != version => return Ok(SellOutcome::Stale),
+                _ => {}
+            }
+            let sale_id: i64 = diesel::insert_into(sales::table)
+                .values((
+                    sales::vehicle_id.eq(vehicle_id),
+                    sales::sale_price_cents.eq(sale.sale_price_cents),
+                    sales::cost_cents.eq(v.cost_cents),
+                    sales::sold_on.eq(sale.sold_on),
+                    sales::customer_name.eq(&sale.customer_name),
+                    sales::customer_email.eq(&sale.customer_email),
+                    sales::customer_phone.eq(&sale.customer_phone),
+                    sales::payment_method.eq(&sale.payment_method),
+                    sales::salesperson_id.eq(user_id),
+                    sales::notes.eq(&sale.notes),
+                ))
+                .returning(sales::id)
+                .get_result(conn)
+                .await?;
+            set_status(conn, &v, Status::Sold, user_id, "sold").await?;
+            Ok(SellOutcome::Sold { sale_id })
+        })
+        .await
+    })
+    .await
+}
+
+/// Moves a locked vehicle to `status`, one version up, with its history row.
+async fn set_status(
+    conn: &mut AsyncPgConnection,
+    v: &vehicles::Vehicle,
+    status: Status,
+    user_id: i64,
+    action: &str,
+) -> QueryResult<()> {
+    let before = v.fields();
+    let mut after = before.clone();
+    after.status = status;
+    let next = v.version + 1;
+    diesel::update(
+        vehicles_table::table
+            .filter(vehicles_table::id.eq(v.id))
+            .filter(vehicles_table::version.eq(v.version)),
+    )
+    .set((
+        vehicles_table::status.eq(status.as_str()),
+        vehicles_table::updated_at.eq(diesel::dsl::now),
+        vehicles_table::updated_by.eq(user_id),
+        vehicles_table::version.eq(next),
+    ))
+    .execute(conn)
+    .await?;
+    vehicles::write_history(conn, v.id, next, user_id, action, &after, after.changes_from(&before)).await
+}
+
+pub async fn live_sale_id(conn: &mut AsyncPgConnection, vehicle_id: i64) -> QueryResult<Option<i64>> {
+    sales::table
+        .filter(sales::vehicle_id.eq(vehicle_id))
+        .filter(sales::voided_at.is_null())
+        .select(sales::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum VoidOutcome {
+    Voided { vehicle_id: i64 },
+    NotFound,
+    AlreadyVoided,
+}
+
+/// Marks the sale voided (it is kept) and puts the vehicle back on sale, in
+/// one transaction. Locks the vehicle first, like every other change of it.
+pub async fn void(conn: &mut AsyncPgConnection, sale_id: i64, reason: &str, user_id: i64) -> QueryResult<VoidOutcome> {
+    with_retry(conn, async |conn| {
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            let Some(vehicle_id) = sales::table
+                .find(sale_id)
+                .select(sales::vehicle_id)
+                .first::<i64>(conn)
+                .await
+                .optional()?
+            else {
+                return Ok(VoidOutcome::NotFound);
+            };
+            let Some(v) = vehicles::lock(conn, vehicle_id).await? else {
+                return Ok(VoidOutcome::NotFound);
+            };
+            let voided = diesel::update(sales::table.find(sale_id).filter(sales::voided_at.is_null()))
+                .set((
+                    sales::voided_at.eq(diesel::dsl::now),
+                    sales::voided_by.eq(user_id),
+                    sales::void_reason.eq(reason),
+                ))
+                .execute(conn)
+                .await?;
+            if voided == 0 {
+                return Ok(VoidOutcome::AlreadyVoided);
+            }
+            set_status(conn, &v, Status::Available, user_id, "sale voided").await?;
+            Ok(VoidOutcome::Voided { vehicle_id })
+        })
+        .await
+    })
+    .await
+}
+
+/// A sale with what its pages show beside it.
+#[derive(QueryableByName, Clone, Debug)]
+pub struct SaleRow {
+    #[diesel(embed)]
+    pub sale: Sale,
+    #[diesel(sql_type = Text)]
+    pub vehicle_number: String,
+    #[diesel(sql_type = Text)]
+    pub vehicle_title: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub vin: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub salesperson: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub voided_by_name: Option<String>,
+}
+
+impl std::ops::Deref for SaleRow {
+    type Target = Sale;
+    fn deref(&self) -> &Sale {
+        &self.sale
+    }
+}
+
+const ROW_SQL: &str = "SELECT s.*, v.vehicle_number, \
+       concat_ws(' ', v.year, v.make, v.model, nullif(v.trim, '')) AS vehicle_title, v.vin, \
+       u.first_name || ' ' || u.last_name AS salesperson, \
+       vb.first_name || ' ' || vb.last_name AS voided_by_name \
+     FROM sales s JOIN vehicles v ON v.id = s.vehicle_id JOIN users u ON u.id = s.salesperson_id \
+     LEFT JOIN users vb ON vb.id = s.voided_by WHERE true";
+
+pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<SaleRow>> {
+    Sql::new(ROW_SQL)
+        .sql(" AND s.id = ")
+        .bind::<BigInt, _>(id)
+        .query
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SalesFilter {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub salesperson: Option<i64>,
+    pub customer: Option<String>,
+}
+
+fn with_filters<'a>(mut q: Sql<'a>, f: &SalesFilter) -> Sql<'a> {
+    if let Some(from) = f.from {
+        q = q.sql(" AND s.sold_on >= ").bind::<Date, _>(from);
+    }
+    if let Some(to) = f.to {
+        q = q.sql(" AND s.sold_on <= ").bind::<Date, _>(to);
+    }
+    if let Some(p) = f.salesperson {
+        q = q.sql(" AND s.salesperson_id = ").bind::<BigInt, _>(p);
+    }
+    if let Some(c) = f.customer.as_deref().filter(|c| !c.is_empty()) {
+        let pattern = format!(
+            "%{}%",
+            c.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+        );
+        q = q.sql(" AND lower(s.customer_name) LIKE ").bind::<Text, _>(pattern);
+    }
+    q
+}
+
+/// Newest first, keyset-paged after (`sold_on`, `id`).
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: &SalesFilter,
+    after: Option<(NaiveDate, i64)>,
+    limit: i64,
+) -> QueryResult<(Vec<SaleRow>, bool)> {
+    let mut q = with_filters(Sql::new(ROW_SQL), filter);
+    if let Some((d, id)) = after {
+        q = q.sql(" AND (s.sold_on, s.id) < (").bind::<Date, _>(d).sql(", ").bind::<BigInt, _>(id).sql(")");
+    }
+    q = q.sql(" ORDER BY s.sold_on DESC, s.id DESC LIMIT ").bind::<BigInt, _>(limit + 1);
+    let mut rows: Vec<SaleRow> = q.query.load(conn).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+/// Units, revenue and gross profit of the sales that are not voided.
+#[derive(QueryableByName, Clone, Debug, PartialEq, Eq)]
+pub struct Totals {
+    #[diesel(sql_type = Text)]
+    pub label: String,
+    #[diesel(sql_type = BigInt)]
+    pub units: i64,
+    #[diesel(sql_type = BigInt)]
+    pub revenue_cents: i64,
+    #[diesel(sql_type = BigInt)]
+    pub gross_cents: i64,
+}
+
+/// Month by month (`YYYY-MM`, every month of the period, empty ones too).
+pub async fn by_month(conn: &mut AsyncPgConnection, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<Totals>> {
+    Sql::new(
+        "SELECT to_char(m, 'YYYY-MM') AS label, count(s.id) AS units, \
+                coalesce(sum(s.sale_price_cents), 0)::bigint AS revenue_cents, \
+                coalesce(sum(s.sale_price_cents - s.cost_cents), 0)::bigint AS gross_cents \
+         FROM generate_series(date_trunc('month', ",
+    )
+    .bind::<Date, _>(from)
+    .sql("::timestamp), date_trunc('month', ")
+    .bind::<Date, _>(to)
+    .sql("::timestamp), interval '1 month') AS m \
+          LEFT JOIN sales s ON s.voided_at IS NULL AND date_trunc('month', s.sold_on::timestamp) = m \
+               AND s.sold_on BETWEEN ")
+    .bind::<Date, _>(from)
+    .sql(" AND ")
+    .bind::<Date, _>(to)
+    .sql(" GROUP BY m ORDER BY m")
+    .query
+    .load(conn)
+    .await
+}
+
+/// Per salesperson, best first.
+pub async fn by_salesperson(conn: &mut AsyncPgConnection, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<Totals>> {
+    Sql::new(
+        "SELECT u.first_name || ' ' || u.last_name AS label, count(*) AS units, \
+                sum(s.sale_price_cents)::bigint AS revenue_cents, \
+                sum(s.sale_price_cents - s.cost_cents)::bigint AS gross_cents \
+         FROM sales s JOIN users u ON u.id = s.salesperson_id \
+         WHERE s.voided_at IS NULL AND s.sold_on BETWEEN ",
+    )
+    .bind::<Date, _>(from)
+    .sql(" AND ")
+    .bind::<Date, _>(to)
+    .sql(" GROUP BY u.id, u.first_name, u.last_name ORDER BY 3 DESC, 1")
+    .query
+    .load(conn)
+    .await
+}
+
+/// Everyone who has sold something, for the salesperson filter.
+pub async fn salespeople(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(i64, String)>> {
+    #[derive(QueryableByName)]
+    struct P {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let rows: Vec<P> = diesel::sql_query(
+        "SELECT u.id, u.first_name || ' ' || u.last_name AS name FROM users u \
+         WHERE EXISTS (SELECT 1 FROM sales s WHERE s.salesperson_id = u.id) ORDER BY 2",
+    )
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|p| (p.id, p.name)).collect())
+}
+

@@ -1,0 +1,111 @@
+//! `GET /sales/{id}` (a printable receipt) and `POST /sales/{id}/void`.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::{
+    auth::{Admin, Current, Viewer},
+    domain::{Money, Role, sale::payment_label},
+    models::sales::{self, SaleRow, VoidOutcome},
+    startup::AppState,
+    web::{AppError, FieldErrors, Flash, Page, render, see_other},
+};
+
+#[derive(Template)]
+#[template(path = "sales/show.html")]
+struct ShowPage {
+    page: Page,
+    s: SaleRow,
+    price: String,
+    cost: String,
+    gross: String,
+    payment: &'static str,
+    created: String,
+    voided: String,
+    can_void: bool,
+    reason: String,
+    errors: FieldErrors,
+}
+
+async fn show_page(
+    user: &Current,
+    session: &Session,
+    state: &AppState,
+    id: i64,
+    status: StatusCode,
+    reason: String,
+    errors: FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = state.pool.get().await?;
+    let s = sales::find(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let tz = state.config.timezone;
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    Ok(render(
+        status,
+        &ShowPage {
+            page: Page::new(format!("Sale {}", s.id), session, Some(user)).section("sales"),
+            price: Money::from_cents(s.sale_price_cents).to_string(),
+            cost: Money::from_cents(s.cost_cents).to_string(),
+            gross: Money::from_cents(s.gross_profit_cents()).to_string(),
+            payment: payment_label(&s.payment_method),
+            created: fmt(s.created_at),
+            voided: s.voided_at.map(fmt).unwrap_or_default(),
+            can_void: user.user.role == Role::Admin && s.voided_at.is_none(),
+            reason,
+            errors,
+            s,
+        },
+    ))
+}
+
+pub async fn show(
+    user: Viewer,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    show_page(&user, &session, &state, path.into_inner(), StatusCode::OK, String::new(), FieldErrors::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct VoidForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn void(
+    user: Admin,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<VoidForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let reason = form.into_inner().reason.trim().to_string();
+    let problem = if reason.is_empty() {
+        Some("Say why the sale is voided; it stays on record.")
+    } else if reason.chars().count() > 1000 {
+        Some("Use at most 1000 characters.")
+    } else if reason.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        Some("Remove the control characters.")
+    } else {
+        None
+    };
+    if let Some(p) = problem {
+        let mut errors = FieldErrors::default();
+        errors.add("reason", p);
+        return show_page(&user, &session, &state, id, StatusCode::UNPROCESSABLE_ENTITY, reason, errors).await;
+    }
+    let mut conn = state.pool.get().await?;
+    match sales::void(&mut conn, id, &reason, user.user.id).await? {
+        VoidOutcome::Voided { vehicle_id } => {
+            tracing::info!(sale_id = id, vehicle_id, user_id = user.user.id, "sale voided");
+            Flash::success("The sale is voided and the vehicle is available again.").set(&session);
+            Ok(see_other(&format!("/sales/{id}")))
+        }
+        VoidOutcome::NotFound => Err(AppError::NotFound),
+        VoidOutcome::AlreadyVoided => Err(AppError::Conflict("This sale was already voided.")),
+    }
+}
