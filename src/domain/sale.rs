@@ -55,7 +55,11 @@ pub struct SaleFields {
 
 impl SaleForm {
     /// `received_on` and `today` bound the sale date.
-    pub fn parse(&self, received_on: NaiveDate, today: NaiveDate) -> Result<SaleFields, FieldErrors> {
+    pub fn parse(
+        &self,
+        received_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<SaleFields, FieldErrors> {
         let mut e = FieldErrors::default();
         let price = e.check("sale_price", Money::parse(&self.sale_price));
         let sold_on = match NaiveDate::parse_from_str(self.sold_on.trim(), "%Y-%m-%d") {
@@ -64,7 +68,10 @@ impl SaleForm {
                 None
             }
             Ok(d) if d < received_on => {
-                e.add("sold_on", format!("The sale date cannot be before the vehicle arrived ({received_on})."));
+                e.add(
+                    "sold_on",
+                    format!("The sale date cannot be before the vehicle arrived ({received_on})."),
+                );
                 None
             }
             Ok(d) => Some(d),
@@ -83,7 +90,10 @@ impl SaleForm {
         }
         let email = match self.customer_email.trim() {
             "" => Some(String::new()),
-            typed => e.check("customer_email", Email::parse(typed).map(|m| m.as_str().to_string())),
+            typed => e.check(
+                "customer_email",
+                Email::parse(typed).map(|m| m.as_str().to_string()),
+            ),
         };
         let phone = self.customer_phone.trim().to_string();
         if phone.chars().count() > 40
@@ -91,7 +101,10 @@ impl SaleForm {
                 .chars()
                 .all(|c| c.is_ascii_digit() || " +-().x".contains(c))
         {
-            e.add("customer_phone", "Use digits, spaces and + - ( ) only, at most 40.");
+            e.add(
+                "customer_phone",
+                "Use digits, spaces and + - ( ) only, at most 40.",
+            );
         }
         let method = PAYMENT_METHODS
             .iter()
@@ -103,19 +116,26 @@ impl SaleForm {
         let notes = self.notes.trim().to_string();
         if notes.chars().count() > 5000 {
             e.add("notes", "Use at most 5000 characters.");
-        } else if notes.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        } else if notes
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
             e.add("notes", "Remove the control characters.");
         }
         match (price, sold_on, email, method) {
-            (Some(price), Some(sold_on), Some(customer_email), Some(payment_method)) if e.is_empty() => Ok(SaleFields {
-                sale_price_cents: price.cents(),
-                sold_on,
-                customer_name: name,
-                customer_email,
-                customer_phone: phone,
-                payment_method,
-                notes,
-            }),
+            (Some(price), Some(sold_on), Some(customer_email), Some(payment_method))
+                if e.is_empty() =>
+            {
+                Ok(SaleFields {
+                    sale_price_cents: price.cents(),
+                    sold_on,
+                    customer_name: name,
+                    customer_email,
+                    customer_phone: phone,
+                    payment_method,
+                    notes,
+                })
+            }
             _ => Err(e),
         }
     }

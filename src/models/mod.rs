@@ -3,10 +3,10 @@
 
 pub mod attempts;
 pub mod demo;
+pub mod sales;
 pub mod sessions;
 pub mod setup_tokens;
 pub mod users;
-pub mod sales;
 pub mod vehicles;
 
 use diesel::pg::Pg;
@@ -44,4 +44,3 @@ impl<'a> Sql<'a> {
         self
     }
 }
-

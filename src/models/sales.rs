@@ -46,10 +46,14 @@ impl Sale {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum SellOutcome {
-    Sold { sale_id: i64 },
+    Sold {
+        sale_id: i64,
+    },
     NotFound,
     /// Someone else's sale won: this one.
-    AlreadySold { sale_id: i64 },
+    AlreadySold {
+        sale_id: i64,
+    },
     /// Archived: not for sale.
     NotForSale,
     /// The vehicle changed since the form was opened.
@@ -128,10 +132,22 @@ async fn set_status(
     ))
     .execute(conn)
     .await?;
-    vehicles::write_history(conn, v.id, next, user_id, action, &after, after.changes_from(&before)).await
+    vehicles::write_history(
+        conn,
+        v.id,
+        next,
+        user_id,
+        action,
+        &after,
+        after.changes_from(&before),
+    )
+    .await
 }
 
-pub async fn live_sale_id(conn: &mut AsyncPgConnection, vehicle_id: i64) -> QueryResult<Option<i64>> {
+pub async fn live_sale_id(
+    conn: &mut AsyncPgConnection,
+    vehicle_id: i64,
+) -> QueryResult<Option<i64>> {
     sales::table
         .filter(sales::vehicle_id.eq(vehicle_id))
         .filter(sales::voided_at.is_null())
@@ -150,7 +166,12 @@ pub enum VoidOutcome {
 
 /// Marks the sale voided (it is kept) and puts the vehicle back on sale, in
 /// one transaction. Locks the vehicle first, like every other change of it.
-pub async fn void(conn: &mut AsyncPgConnection, sale_id: i64, reason: &str, user_id: i64) -> QueryResult<VoidOutcome> {
+pub async fn void(
+    conn: &mut AsyncPgConnection,
+    sale_id: i64,
+    reason: &str,
+    user_id: i64,
+) -> QueryResult<VoidOutcome> {
     with_retry(conn, async |conn| {
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             let Some(vehicle_id) = sales::table
@@ -165,14 +186,18 @@ pub async fn void(conn: &mut AsyncPgConnection, sale_id: i64, reason: &str, user
             let Some(v) = vehicles::lock(conn, vehicle_id).await? else {
                 return Ok(VoidOutcome::NotFound);
             };
-            let voided = diesel::update(sales::table.find(sale_id).filter(sales::voided_at.is_null()))
-                .set((
-                    sales::voided_at.eq(diesel::dsl::now),
-                    sales::voided_by.eq(user_id),
-                    sales::void_reason.eq(reason),
-                ))
-                .execute(conn)
-                .await?;
+            let voided = diesel::update(
+                sales::table
+                    .find(sale_id)
+                    .filter(sales::voided_at.is_null()),
+            )
+            .set((
+                sales::voided_at.eq(diesel::dsl::now),
+                sales::voided_by.eq(user_id),
+                sales::void_reason.eq(reason),
+            ))
+            .execute(conn)
+            .await?;
             if voided == 0 {
                 return Ok(VoidOutcome::AlreadyVoided);
             }
@@ -246,9 +271,14 @@ fn with_filters<'a>(mut q: Sql<'a>, f: &SalesFilter) -> Sql<'a> {
     if let Some(c) = f.customer.as_deref().filter(|c| !c.is_empty()) {
         let pattern = format!(
             "%{}%",
-            c.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+            c.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
         );
-        q = q.sql(" AND lower(s.customer_name) LIKE ").bind::<Text, _>(pattern);
+        q = q
+            .sql(" AND lower(s.customer_name) LIKE ")
+            .bind::<Text, _>(pattern);
     }
     q
 }
@@ -262,9 +292,16 @@ pub async fn list(
 ) -> QueryResult<(Vec<SaleRow>, bool)> {
     let mut q = with_filters(Sql::new(ROW_SQL), filter);
     if let Some((d, id)) = after {
-        q = q.sql(" AND (s.sold_on, s.id) < (").bind::<Date, _>(d).sql(", ").bind::<BigInt, _>(id).sql(")");
+        q = q
+            .sql(" AND (s.sold_on, s.id) < (")
+            .bind::<Date, _>(d)
+            .sql(", ")
+            .bind::<BigInt, _>(id)
+            .sql(")");
     }
-    q = q.sql(" ORDER BY s.sold_on DESC, s.id DESC LIMIT ").bind::<BigInt, _>(limit + 1);
+    q = q
+        .sql(" ORDER BY s.sold_on DESC, s.id DESC LIMIT ")
+        .bind::<BigInt, _>(limit + 1);
     let mut rows: Vec<SaleRow> = q.query.load(conn).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
@@ -285,7 +322,11 @@ pub struct Totals {
 }
 
 /// Month by month (`YYYY-MM`, every month of the period, empty ones too).
-pub async fn by_month(conn: &mut AsyncPgConnection, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<Totals>> {
+pub async fn by_month(
+    conn: &mut AsyncPgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<Totals>> {
     Sql::new(
         "SELECT to_char(m, 'YYYY-MM') AS label, count(s.id) AS units, \
                 coalesce(sum(s.sale_price_cents), 0)::bigint AS revenue_cents, \
@@ -308,7 +349,11 @@ pub async fn by_month(conn: &mut AsyncPgConnection, from: NaiveDate, to: NaiveDa
 }
 
 /// Per salesperson, best first.
-pub async fn by_salesperson(conn: &mut AsyncPgConnection, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<Totals>> {
+pub async fn by_salesperson(
+    conn: &mut AsyncPgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<Totals>> {
     Sql::new(
         "SELECT u.first_name || ' ' || u.last_name AS label, count(*) AS units, \
                 sum(s.sale_price_cents)::bigint AS revenue_cents, \
@@ -342,4 +387,3 @@ pub async fn salespeople(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(i64, 
     .await?;
     Ok(rows.into_iter().map(|p| (p.id, p.name)).collect())
 }
-

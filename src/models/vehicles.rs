@@ -14,11 +14,11 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 
 use crate::{
     db,
-    models::Sql,
     domain::{
         Role, Status,
         vehicle::{Conflict, VehicleFields, merge, proposal},
     },
+    models::Sql,
     schema::{users, vehicle_history, vehicles},
     web::FieldErrors,
 };

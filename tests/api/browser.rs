@@ -307,3 +307,61 @@ async fn inventory_add_edit_merge_and_conflict_in_a_browser() {
     shot(&b, "vehicle-list.png").await;
     b.close().await.unwrap();
 }
+
+/// Sells a vehicle through the form and opens the report, in a real browser.
+#[tokio::test]
+async fn sell_a_vehicle_and_read_the_report_in_a_browser() {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::spawn().await;
+    app.create_user("admin", "rosa@dealer.example", PASSWORD)
+        .await;
+    // Some history for the chart: sales over the past months.
+    app.exec(
+        "INSERT INTO vehicles (vehicle_number, year, make, model, mileage, condition, cost_cents, \
+           list_price_cents, status, received_on) \
+         SELECT 'H-' || g, 2021, (ARRAY['Ford','Honda','Kia'])[1 + g % 3], 'Model', 1000, 'used', \
+                1500000, 2000000, 'sold', current_date - 400 FROM generate_series(1, 40) g;
+         INSERT INTO sales (vehicle_id, sale_price_cents, cost_cents, sold_on, customer_name, payment_method, salesperson_id) \
+         SELECT v.id, 1800000 + (v.id % 7) * 50000, v.cost_cents, current_date - (v.id * 8 % 330)::int, \
+                'Customer ' || v.id, 'cash', (SELECT min(id) FROM users) \
+         FROM vehicles v WHERE v.vehicle_number LIKE 'H-%';",
+    )
+    .await;
+    let b = browser(&driver, 1280, 900).await;
+    b.goto(&app.url("/login")).await.unwrap();
+    fill(&b, "#email", "rosa@dealer.example").await;
+    fill(&b, "#password", PASSWORD).await;
+    click(&b, "button[type=submit]").await;
+    wait_for_url(&b, "/vehicles").await;
+    // Add one to sell.
+    b.goto(&app.url("/vehicles/new")).await.unwrap();
+    fill(&b, "#vehicle_number", "SELL-1").await;
+    fill(&b, "#year", "2023").await;
+    fill(&b, "#make", "Mazda").await;
+    fill(&b, "#model", "CX-5").await;
+    fill(&b, "#mileage", "8000").await;
+    fill(&b, "#cost", "25,000").await;
+    fill(&b, "#list_price", "29,900").await;
+    click(&b, ".vehicle-form button[type=submit]").await;
+    click(&b, "a.btn-primary[href$='/sell']").await;
+    wait_for_url(&b, "/sell").await;
+    fill(&b, "#sale_price", "29,400").await;
+    fill(&b, "#customer_name", "Fox Mulder").await;
+    fill(&b, "#customer_phone", "+1 555 0199").await;
+    click(&b, ".vehicle-form button[type=submit]").await;
+    wait_for_url(&b, "/sales/").await;
+    assert!(text_of(&b, ".receipt-total").await.contains("29,400.00"));
+    shot(&b, "sale-receipt.png").await;
+    b.goto(&app.url("/sales")).await.unwrap();
+    text_of(&b, "table.data").await;
+    shot(&b, "sales-list.png").await;
+    b.goto(&app.url("/reports/sales")).await.unwrap();
+    let chart = b
+        .wait()
+        .for_element(Locator::Css("svg.chart"))
+        .await
+        .unwrap();
+    assert!(chart.find_all(Locator::Css("g")).await.unwrap().len() >= 12);
+    shot(&b, "sales-report.png").await;
+    b.close().await.unwrap();
+}

@@ -11,6 +11,7 @@ mod helpers;
 mod instances;
 mod outage;
 mod proxy;
+mod sales;
 mod sessions;
 mod setup;
 mod sign_in;

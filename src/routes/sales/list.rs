@@ -39,11 +39,20 @@ impl SalesQuery {
         SalesFilter {
             from: date(&self.from),
             to: date(&self.to),
-            salesperson: self.salesperson.as_deref().and_then(|p| p.trim().parse().ok()),
+            salesperson: self
+                .salesperson
+                .as_deref()
+                .and_then(|p| p.trim().parse().ok()),
             customer: self
                 .customer
                 .as_deref()
-                .map(|c| c.trim().chars().filter(|c| !c.is_control()).take(100).collect::<String>())
+                .map(|c| {
+                    c.trim()
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(100)
+                        .collect::<String>()
+                })
                 .filter(|c| !c.is_empty()),
         }
     }
@@ -54,7 +63,10 @@ impl SalesQuery {
             .ok()?;
         let text = String::from_utf8(bytes).ok()?;
         let (d, id) = text.split_once('|')?;
-        Some((NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?, id.parse().ok()?))
+        Some((
+            NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?,
+            id.parse().ok()?,
+        ))
     }
 
     fn url(&self, base: &str, after: Option<String>) -> String {
@@ -73,7 +85,11 @@ impl SalesQuery {
             pairs.push(("after", a));
         }
         let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        if qs.is_empty() { base.to_string() } else { format!("{base}?{qs}") }
+        if qs.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{qs}")
+        }
     }
 }
 
@@ -139,7 +155,8 @@ pub async fn list(
     let people = sales::salespeople(&mut conn).await?;
     drop(conn);
     let next_url = rows.last().filter(|_| more).map(|r| {
-        let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}|{}", r.sold_on, r.id));
+        let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("{}|{}", r.sold_on, r.id));
         q.url("/sales", Some(cursor))
     });
     Ok(render(
@@ -149,13 +166,22 @@ pub async fn list(
             rows: rows.iter().map(SaleView::from).collect(),
             from: filter.from.map(|d| d.to_string()).unwrap_or_default(),
             to: filter.to.map(|d| d.to_string()).unwrap_or_default(),
-            salesperson: filter.salesperson.map(|p| p.to_string()).unwrap_or_default(),
+            salesperson: filter
+                .salesperson
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
             customer: filter.customer.clone().unwrap_or_default(),
-            people: people.into_iter().map(|(id, n)| (id.to_string(), n)).collect(),
+            people: people
+                .into_iter()
+                .map(|(id, n)| (id.to_string(), n))
+                .collect(),
             next_url,
             first_url: after.is_some().then(|| q.url("/sales", None)),
             csv_url: q.url("/sales.csv", None),
-            filtered: filter.from.is_some() || filter.to.is_some() || filter.salesperson.is_some() || filter.customer.is_some(),
+            filtered: filter.from.is_some()
+                || filter.to.is_some()
+                || filter.salesperson.is_some()
+                || filter.customer.is_some(),
         },
     ))
 }
@@ -242,9 +268,13 @@ pub async fn export(
             }
         }
     });
-    let body = futures_util::StreamExt::chain(stream::once(async move { Ok::<_, AppError>(first) }), rest);
+    let body =
+        futures_util::StreamExt::chain(stream::once(async move { Ok::<_, AppError>(first) }), rest);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"sales.csv\""))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"sales.csv\"",
+        ))
         .streaming(body))
 }

@@ -39,7 +39,10 @@ fn line(t: &Totals) -> Line {
         revenue: Money::from_cents(t.revenue_cents).to_string(),
         gross: Money::from_cents(t.gross_cents).to_string(),
         margin: if t.revenue_cents > 0 {
-            format!("{:.1} %", t.gross_cents as f64 * 100.0 / t.revenue_cents as f64)
+            format!(
+                "{:.1} %",
+                t.gross_cents as f64 * 100.0 / t.revenue_cents as f64
+            )
         } else {
             "—".into()
         },
@@ -66,7 +69,10 @@ fn month_name(label: &str) -> String {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Revenue (light) and gross profit (dark) per month, as an accessible SVG.
@@ -76,7 +82,12 @@ pub fn chart_svg(months: &[Totals]) -> String {
     const LEFT: f64 = 86.0;
     const BOTTOM: f64 = 36.0;
     const TOP: f64 = 16.0;
-    let max = months.iter().map(|m| m.revenue_cents.max(m.gross_cents)).max().unwrap_or(0).max(1);
+    let max = months
+        .iter()
+        .map(|m| m.revenue_cents.max(m.gross_cents))
+        .max()
+        .unwrap_or(0)
+        .max(1);
     // Four gridlines at a round step: 1, 2 or 5 times a power of ten.
     let raw = (max + 3) / 4;
     let mut magnitude = 1i64;
@@ -110,7 +121,7 @@ pub fn chart_svg(months: &[Totals]) -> String {
             W - 10.0,
             LEFT - 6.0,
             yy + 4.0,
-            escape(&format!("{}", group_thousands((v / 100).max(0) as u64)))
+            escape(&group_thousands((v / 100).max(0) as u64))
         );
     }
     let n = months.len().max(1) as f64;
@@ -168,8 +179,14 @@ pub async fn report(
     let default_from = NaiveDate::from_ymd_opt(today.year() - 1, today.month(), 1)
         .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
         .unwrap_or(today);
-    let parse = |s: &Option<String>| s.as_deref().and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok());
-    let (mut from, mut to) = (parse(&query.from).unwrap_or(default_from), parse(&query.to).unwrap_or(today));
+    let parse = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
+    };
+    let (mut from, mut to) = (
+        parse(&query.from).unwrap_or(default_from),
+        parse(&query.to).unwrap_or(today),
+    );
     let mut error = None;
     if from > to {
         error = Some("The start of the period is after its end; showing the last 12 months.");

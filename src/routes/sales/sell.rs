@@ -40,7 +40,13 @@ struct Problem {
     sale_id: Option<i64>,
 }
 
-fn sell_page(page: Page, v: Vehicle, form: SaleForm, errors: FieldErrors, problem: Option<Problem>) -> SellPage {
+fn sell_page(
+    page: Page,
+    v: Vehicle,
+    form: SaleForm,
+    errors: FieldErrors,
+    problem: Option<Problem>,
+) -> SellPage {
     SellPage {
         page,
         title: v.title(),
@@ -61,7 +67,9 @@ pub async fn form(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.pool.get().await?;
-    let v = vehicles::find(&mut conn, path.into_inner()).await?.ok_or(AppError::NotFound)?;
+    let v = vehicles::find(&mut conn, path.into_inner())
+        .await?
+        .ok_or(AppError::NotFound)?;
     if v.status() == Status::Sold
         && let Some(id) = sales::live_sale_id(&mut conn, v.id).await?
     {
@@ -75,12 +83,16 @@ pub async fn form(
         version: v.version.to_string(),
         ..SaleForm::default()
     };
-    let page = Page::new(format!("Sell {}", v.vehicle_number), &session, Some(&user)).section("inventory");
+    let page =
+        Page::new(format!("Sell {}", v.vehicle_number), &session, Some(&user)).section("inventory");
     let problem = (v.status() == Status::Archived).then_some(Problem {
         text: "This vehicle is archived. An admin must bring it back before it can be sold.",
         sale_id: None,
     });
-    Ok(render(StatusCode::OK, &sell_page(page, v, form, FieldErrors::default(), problem)))
+    Ok(render(
+        StatusCode::OK,
+        &sell_page(page, v, form, FieldErrors::default(), problem),
+    ))
 }
 
 pub async fn submit(
@@ -93,24 +105,46 @@ pub async fn submit(
     let id = path.into_inner();
     let form = form.into_inner();
     let mut conn = state.pool.get().await?;
-    let v = vehicles::find(&mut conn, id).await?.ok_or(AppError::NotFound)?;
-    let page = || Page::new(format!("Sell {}", v.vehicle_number), &session, Some(&user)).section("inventory");
+    let v = vehicles::find(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let page = || {
+        Page::new(format!("Sell {}", v.vehicle_number), &session, Some(&user)).section("inventory")
+    };
     let Some(version) = form.version() else {
         let mut errors = FieldErrors::default();
-        errors.add("version", "This form has no version number. Reload the page and try again.");
-        return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &sell_page(page(), v, form, errors, None)));
+        errors.add(
+            "version",
+            "This form has no version number. Reload the page and try again.",
+        );
+        return Ok(render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &sell_page(page(), v, form, errors, None),
+        ));
     };
     let fields = match form.parse(v.received_on, today(&state)) {
         Ok(f) => f,
         Err(errors) => {
-            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &sell_page(page(), v, form, errors, None)));
+            return Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &sell_page(page(), v, form, errors, None),
+            ));
         }
     };
     let outcome = sales::sell(&mut conn, id, version, &fields, user.user.id).await?;
     let problem = match outcome {
         SellOutcome::Sold { sale_id } => {
-            tracing::info!(vehicle_id = id, sale_id, user_id = user.user.id, "vehicle sold");
-            Flash::success(format!("Sold {} to {}.", v.vehicle_number, fields.customer_name)).set(&session);
+            tracing::info!(
+                vehicle_id = id,
+                sale_id,
+                user_id = user.user.id,
+                "vehicle sold"
+            );
+            Flash::success(format!(
+                "Sold {} to {}.",
+                v.vehicle_number, fields.customer_name
+            ))
+            .set(&session);
             return Ok(see_other(&format!("/sales/{sale_id}")));
         }
         SellOutcome::NotFound => return Err(AppError::NotFound),
@@ -128,7 +162,9 @@ pub async fn submit(
         },
     };
     // Show the current vehicle, with the form ready on its current version.
-    let current = vehicles::find(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let current = vehicles::find(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut form = form;
     form.version = current.version.to_string();
     Ok(render(

@@ -39,9 +39,13 @@ async fn show_page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.pool.get().await?;
-    let s = sales::find(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let s = sales::find(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let tz = state.config.timezone;
-    let fmt = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let fmt = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+    };
     Ok(render(
         status,
         &ShowPage {
@@ -66,7 +70,16 @@ pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    show_page(&user, &session, &state, path.into_inner(), StatusCode::OK, String::new(), FieldErrors::default()).await
+    show_page(
+        &user,
+        &session,
+        &state,
+        path.into_inner(),
+        StatusCode::OK,
+        String::new(),
+        FieldErrors::default(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -88,7 +101,10 @@ pub async fn void(
         Some("Say why the sale is voided; it stays on record.")
     } else if reason.chars().count() > 1000 {
         Some("Use at most 1000 characters.")
-    } else if reason.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    } else if reason
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
         Some("Remove the control characters.")
     } else {
         None
@@ -96,12 +112,26 @@ pub async fn void(
     if let Some(p) = problem {
         let mut errors = FieldErrors::default();
         errors.add("reason", p);
-        return show_page(&user, &session, &state, id, StatusCode::UNPROCESSABLE_ENTITY, reason, errors).await;
+        return show_page(
+            &user,
+            &session,
+            &state,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            reason,
+            errors,
+        )
+        .await;
     }
     let mut conn = state.pool.get().await?;
     match sales::void(&mut conn, id, &reason, user.user.id).await? {
         VoidOutcome::Voided { vehicle_id } => {
-            tracing::info!(sale_id = id, vehicle_id, user_id = user.user.id, "sale voided");
+            tracing::info!(
+                sale_id = id,
+                vehicle_id,
+                user_id = user.user.id,
+                "sale voided"
+            );
             Flash::success("The sale is voided and the vehicle is available again.").set(&session);
             Ok(see_other(&format!("/sales/{id}")))
         }

@@ -1,0 +1,486 @@
+//! Sales over HTTP: exactly once under concurrency (SPEC §5.2), voiding,
+//! roles, the status/sale invariant, the report against SQL.
+
+use reqwest::StatusCode;
+
+use crate::{
+    helpers::{TestApp, location},
+    vehicles::add_vehicle,
+};
+
+fn sale_form(version: i64, price: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("sale_price", price.to_string()),
+        ("sold_on", chrono::Utc::now().date_naive().to_string()),
+        ("customer_name", "Dana Scully".into()),
+        ("customer_email", "dana@example.com".into()),
+        ("customer_phone", "+1 555 0100".into()),
+        ("payment_method", "finance".into()),
+        ("notes", String::new()),
+        ("version", version.to_string()),
+    ]
+}
+
+fn refs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+async fn version_of(app: &TestApp, id: i64) -> i64 {
+    app.scalar_i64(&format!(
+        "SELECT version::int8 AS v FROM vehicles WHERE id = {id}"
+    ))
+    .await
+}
+
+const INVARIANT: &str = "SELECT count(*) AS v FROM vehicles v WHERE (v.status = 'sold') <> \
+     ((SELECT count(*) FROM sales s WHERE s.vehicle_id = v.id AND s.voided_at IS NULL) = 1) \
+     OR (SELECT count(*) FROM sales s WHERE s.vehicle_id = v.id AND s.voided_at IS NULL) > 1";
+
+#[tokio::test]
+async fn a_sale_moves_the_vehicle_to_sold_and_shows_a_receipt() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("editor").await;
+    let id = add_vehicle(&app, "S-1").await;
+    let form = app.get(&format!("/vehicles/{id}/sell")).await;
+    assert_eq!(form.status(), StatusCode::OK);
+    let r = app
+        .post(
+            &format!("/vehicles/{id}/sell"),
+            &refs(&sale_form(1, "20,750.00")),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let sale_url = location(&r);
+    assert!(sale_url.starts_with("/sales/"));
+    let receipt = app.get(&sale_url).await.text().await.unwrap();
+    assert!(receipt.contains("20,750.00") && receipt.contains("Dana Scully"));
+    assert!(
+        receipt.contains("2,750.00"),
+        "gross profit = 20,750 - 18,000"
+    );
+    let vehicle = app
+        .get(&format!("/vehicles/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(vehicle.contains("badge-status-sold"));
+    assert!(vehicle.contains(&format!("href=\"{sale_url}\"")));
+    assert!(vehicle.contains("sold"), "history shows the sale");
+    assert_eq!(app.scalar_i64(INVARIANT).await, 0);
+    // The sell page of a sold vehicle leads to its sale.
+    let again = app.get(&format!("/vehicles/{id}/sell")).await;
+    assert_eq!(location(&again), sale_url);
+}
+
+#[tokio::test]
+async fn fifty_simultaneous_sales_of_one_vehicle_record_exactly_one() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("editor").await;
+    let id = add_vehicle(&app, "RUSH-1").await;
+    let token = app.csrf_token_with(&app.client).await;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let mut body = vec![("csrf_token", token.clone())];
+        body.extend(sale_form(1, &format!("{}", 20_000 + i)));
+        let c = app.client.clone();
+        let url = app.url(&format!("/vehicles/{id}/sell"));
+        tasks.push(tokio::spawn(async move {
+            let r = c
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(serde_urlencoded::to_string(&body).unwrap())
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let loc = location(&r);
+            (status, loc, r.text().await.unwrap())
+        }));
+    }
+    let mut won = Vec::new();
+    let mut lost = Vec::new();
+    for t in tasks {
+        let (status, loc, body) = t.await.unwrap();
+        match status {
+            StatusCode::SEE_OTHER => won.push(loc),
+            StatusCode::CONFLICT => lost.push(body),
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(won.len(), 1);
+    assert_eq!(lost.len(), 49);
+    // Every loser is told which sale won.
+    for body in &lost {
+        assert!(
+            body.contains(&format!("href=\"{}\"", won[0])),
+            "409 names the winning sale"
+        );
+    }
+    assert_eq!(app.scalar_i64("SELECT count(*) AS v FROM sales").await, 1);
+    assert_eq!(app.scalar_i64(INVARIANT).await, 0);
+}
+
+#[tokio::test]
+async fn a_stale_version_or_bad_input_stores_nothing() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("editor").await;
+    let id = add_vehicle(&app, "ST-1").await;
+    app.exec(&format!(
+        "UPDATE vehicles SET list_price_cents = 2300000, version = 2 WHERE id = {id}"
+    ))
+    .await;
+    let r = app
+        .post(
+            &format!("/vehicles/{id}/sell"),
+            &refs(&sale_form(1, "20000")),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("changed since you opened"));
+    assert!(
+        body.contains("name=\"version\" value=\"2\""),
+        "ready on the current version"
+    );
+    for (field, value) in [
+        ("sale_price", "free"),
+        ("sold_on", "2999-01-01"),
+        ("customer_name", ""),
+        ("customer_email", "nope@"),
+        ("payment_method", "barter"),
+    ] {
+        let mut form = sale_form(2, "20000");
+        for (k, v) in form.iter_mut() {
+            if *k == field {
+                *v = value.into();
+            }
+        }
+        let r = app
+            .post(&format!("/vehicles/{id}/sell"), &refs(&form))
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains(&format!("id=\"{field}-error\"")),
+            "{field}"
+        );
+    }
+    assert_eq!(app.scalar_i64("SELECT count(*) AS v FROM sales").await, 0);
+    assert_eq!(version_of(&app, id).await, 2);
+}
+
+#[tokio::test]
+async fn void_then_resell() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin").await;
+    let id = add_vehicle(&app, "V-1").await;
+    let r = app
+        .post(
+            &format!("/vehicles/{id}/sell"),
+            &refs(&sale_form(1, "20000")),
+        )
+        .await;
+    let sale = location(&r);
+    // A reason is required.
+    let r = app.post(&format!("{sale}/void"), &[("reason", "  ")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("id=\"reason-error\""));
+    let r = app
+        .post(
+            &format!("{sale}/void"),
+            &[("reason", "Financing fell through")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = app.get(&sale).await.text().await.unwrap();
+    assert!(page.contains("Voided") && page.contains("Financing fell through"));
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT count(*) AS v FROM vehicles WHERE id = {id} AND status = 'available'"
+        ))
+        .await,
+        1
+    );
+    // Voiding twice is refused; the vehicle sells again on its new version.
+    let r = app
+        .post(&format!("{sale}/void"), &[("reason", "again")])
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let v = version_of(&app, id).await;
+    assert_eq!(v, 3, "created, sold, voided");
+    let r = app
+        .post(
+            &format!("/vehicles/{id}/sell"),
+            &refs(&sale_form(v, "19000")),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_ne!(location(&r), sale);
+    assert_eq!(app.scalar_i64("SELECT count(*) AS v FROM sales").await, 2);
+    assert_eq!(app.scalar_i64(INVARIANT).await, 0);
+    let history = app
+        .get(&format!("/vehicles/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(history.contains("sale voided"));
+}
+
+#[tokio::test]
+async fn roles_for_selling_voiding_and_reading() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("editor").await;
+    let id = add_vehicle(&app, "RL-1").await;
+    let viewer = app.second_user("viewer").await;
+    assert_eq!(
+        app.get_with(&viewer, &format!("/vehicles/{id}/sell"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = app
+        .post_with(
+            &viewer,
+            &format!("/vehicles/{id}/sell"),
+            &refs(&sale_form(1, "20000")),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .post(
+            &format!("/vehicles/{id}/sell"),
+            &refs(&sale_form(1, "20000")),
+        )
+        .await;
+    let sale = location(&r);
+    // The editor who sold it cannot void it; the viewer can read everything.
+    assert_eq!(
+        app.post(&format!("{sale}/void"), &[("reason", "mine")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    for path in [sale.as_str(), "/sales", "/sales.csv", "/reports/sales"] {
+        assert_eq!(
+            app.get_with(&viewer, path).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) AS v FROM sales WHERE voided_at IS NULL")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn random_concurrent_sells_voids_and_edits_keep_status_and_sales_in_agreement() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin").await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(add_vehicle(&app, &format!("CH-{i}")).await);
+    }
+    let token = app.csrf_token_with(&app.client).await;
+    let first = ids[0];
+    let ids_pos = move |id: i64| id - first;
+    let mut tasks = Vec::new();
+    for n in 0..60u64 {
+        let c = app.client.clone();
+        let base = app.address.clone();
+        let token = token.clone();
+        let id = ids[(n % 3) as usize];
+        tasks.push(tokio::spawn(async move {
+            // Read the current version, then act on it (racing the others).
+            let page = c
+                .get(format!("{base}/vehicles/{id}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let version = page
+                .split("name=\"version\" value=\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap_or("1")
+                .to_string();
+            let post = |path: String, body: Vec<(&'static str, String)>| {
+                let c = c.clone();
+                let token = token.clone();
+                async move {
+                    let mut all = vec![("csrf_token", token)];
+                    all.extend(body);
+                    c.post(path)
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(serde_urlencoded::to_string(&all).unwrap())
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                }
+            };
+            match n % 4 {
+                0 | 1 => {
+                    let v: i64 = version.parse().unwrap_or(1);
+                    post(format!("{base}/vehicles/{id}/sell"), sale_form(v, "20000")).await
+                }
+                2 => {
+                    let sale = page
+                        .split("href=\"/sales/")
+                        .nth(1)
+                        .and_then(|s| s.split('"').next())
+                        .map(str::to_string);
+                    match sale {
+                        Some(s) => {
+                            post(
+                                format!("{base}/sales/{s}/void"),
+                                vec![("reason", "test".into())],
+                            )
+                            .await
+                        }
+                        None => StatusCode::OK,
+                    }
+                }
+                _ => {
+                    // An edit of the notes, on whatever status the vehicle has now.
+                    let status = page
+                        .split("badge badge-status-")
+                        .nth(1)
+                        .and_then(|s| s.split('"').next())
+                        .unwrap_or("available")
+                        .to_string();
+                    let stock = format!("CH-{}", ids_pos(id));
+                    let mut form = crate::vehicles::vehicle_form(&stock);
+                    for (k, v) in form.iter_mut() {
+                        match *k {
+                            "status" => *v = status.clone(),
+                            "notes" => *v = format!("edit {n}"),
+                            _ => {}
+                        }
+                    }
+                    form.push(("version", version.clone()));
+                    post(format!("{base}/vehicles/{id}"), form).await
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let s = t.await.unwrap();
+        assert!(
+            [
+                StatusCode::SEE_OTHER,
+                StatusCode::CONFLICT,
+                StatusCode::OK,
+                StatusCode::UNPROCESSABLE_ENTITY
+            ]
+            .contains(&s),
+            "unexpected {s}"
+        );
+    }
+    assert_eq!(app.scalar_i64(INVARIANT).await, 0);
+    assert!(app.scalar_i64("SELECT count(*) AS v FROM sales").await >= 3);
+    assert!(
+        app.scalar_i64("SELECT count(*) AS v FROM vehicle_history WHERE action = 'edited'")
+            .await
+            >= 1,
+        "some edits landed among the sales"
+    );
+    // Versions and history agree for every vehicle.
+    assert_eq!(
+        app.scalar_i64(
+            "SELECT count(*) AS v FROM vehicles v WHERE v.version <> \
+             (SELECT count(*) FROM vehicle_history h WHERE h.vehicle_id = v.id)"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn the_database_itself_refuses_a_sold_status_without_a_sale() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("editor").await;
+    let id = add_vehicle(&app, "DB-1").await;
+    use diesel_async::SimpleAsyncConnection as _;
+    let mut conn = app.db().await;
+    let err = conn
+        .batch_execute(&format!(
+            "UPDATE vehicles SET status = 'sold' WHERE id = {id}"
+        ))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("sale(s) not voided"), "{err}");
+}
+
+#[tokio::test]
+async fn the_report_adds_up_to_what_sql_adds_up() {
+    let app = TestApp::spawn().await;
+    let seller = app.signed_in_as("admin").await;
+    // 30 sold vehicles over the last months, some voided.
+    app.exec(&format!(
+        "INSERT INTO vehicles (vehicle_number, year, make, model, mileage, condition, cost_cents, \
+           list_price_cents, status, received_on) \
+         SELECT 'R-' || g, 2020, 'Kia', 'Soul', 10, 'used', 1000000 + g * 1000, 1500000, \
+                CASE WHEN g % 5 = 0 THEN 'available' ELSE 'sold' END, current_date - 400 \
+         FROM generate_series(1, 30) g;
+         INSERT INTO sales (vehicle_id, sale_price_cents, cost_cents, sold_on, customer_name, payment_method, \
+           salesperson_id, voided_at, voided_by, void_reason) \
+         SELECT v.id, 1400000 + g * 1234, v.cost_cents, current_date - (g * 9), 'Customer ' || g, 'cash', {seller}, \
+                CASE WHEN g % 5 = 0 THEN now() END, CASE WHEN g % 5 = 0 THEN {seller} END, \
+                CASE WHEN g % 5 = 0 THEN 'test' END \
+         FROM generate_series(1, 30) g JOIN vehicles v ON v.vehicle_number = 'R-' || g;"
+    ))
+    .await;
+    let from = (chrono::Utc::now().date_naive() - chrono::Duration::days(200)).to_string();
+    let to = chrono::Utc::now().date_naive().to_string();
+    let page = app
+        .get(&format!("/reports/sales?from={from}&to={to}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let units = app
+        .scalar_i64(&format!(
+            "SELECT count(*) AS v FROM sales WHERE voided_at IS NULL AND sold_on BETWEEN '{from}' AND '{to}'"
+        ))
+        .await;
+    let revenue = app
+        .scalar_i64(&format!(
+            "SELECT sum(sale_price_cents)::int8 AS v FROM sales WHERE voided_at IS NULL AND sold_on BETWEEN '{from}' AND '{to}'"
+        ))
+        .await;
+    let gross = app
+        .scalar_i64(&format!(
+            "SELECT sum(sale_price_cents - cost_cents)::int8 AS v FROM sales WHERE voided_at IS NULL \
+             AND sold_on BETWEEN '{from}' AND '{to}'"
+        ))
+        .await;
+    let money = |c: i64| pcn::domain::Money::from_cents(c).to_string();
+    assert!(
+        page.contains(&format!("<strong>{units}</strong>")),
+        "units {units}"
+    );
+    assert!(page.contains(&money(revenue)), "revenue {}", money(revenue));
+    assert!(page.contains(&money(gross)), "gross {}", money(gross));
+    assert!(page.contains("<svg") && page.contains("role=\"img\""));
+    // The CSV has every sale of the period, voided ones marked.
+    let csv = app
+        .get(&format!("/sales.csv?from={from}&to={to}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let all = app
+        .scalar_i64(&format!(
+            "SELECT count(*) AS v FROM sales WHERE sold_on BETWEEN '{from}' AND '{to}'"
+        ))
+        .await;
+    assert_eq!(csv.lines().count() as i64, all + 1);
+}
