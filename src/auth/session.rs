@@ -88,7 +88,25 @@ pub async fn authenticate(
         req.extensions_mut().insert(verdict);
     }
     req.extensions_mut().insert(current);
-    Ok(next.call(req).await?.map_into_boxed_body())
+    let res = next.call(req).await?.map_into_boxed_body();
+    // "Please sign in" is an answer, not a failure: hand it on without the
+    // error attached, so request logs do not report it as one.
+    let sign_in = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+        .is_some_and(|e| matches!(e, AppError::SignInRequired { .. }));
+    if sign_in {
+        let (req, resp) = res.into_parts();
+        let mut clean = actix_web::HttpResponse::SeeOther().finish();
+        if let Some(location) = resp.headers().get(actix_web::http::header::LOCATION) {
+            clean
+                .headers_mut()
+                .insert(actix_web::http::header::LOCATION, location.clone());
+        }
+        return Ok(ServiceResponse::new(req, clean));
+    }
+    Ok(res)
 }
 
 async fn load(state: &AppState, token: &str) -> Result<Option<Current>, AppError> {

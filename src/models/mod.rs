@@ -2,6 +2,7 @@
 //! Handlers call these; they do not build SQL themselves.
 
 pub mod attempts;
+pub mod audit;
 pub mod demo;
 pub mod sales;
 pub mod sessions;

@@ -3,6 +3,7 @@
 //! tests walk it, so a route cannot exist without a stated role.
 
 mod account;
+mod admin;
 mod health;
 mod login;
 mod sales;
@@ -79,6 +80,14 @@ pub fn table() -> Vec<RouteDef> {
         GET  "/sales/{id}"              VIEWER => sales::show::show;
         POST "/sales/{id}/void"         ADMIN  => sales::show::void;
         GET  "/reports/sales"           VIEWER => sales::report::report;
+        GET  "/admin/users"             ADMIN  => admin::users::list;
+        GET  "/admin/users/new"         ADMIN  => admin::users::new;
+        POST "/admin/users"             ADMIN  => admin::users::create;
+        GET  "/admin/users/{id}/edit"   ADMIN  => admin::users::edit;
+        POST "/admin/users/{id}"        ADMIN  => admin::users::update;
+        POST "/admin/users/{id}/password" ADMIN => admin::users::set_password;
+        POST "/admin/users/{id}/sessions/revoke" ADMIN => admin::users::revoke_sessions;
+        GET  "/admin/activity"          ADMIN  => admin::activity::activity;
     }
 }
 

@@ -111,6 +111,15 @@ pub fn screenshot_dir() -> PathBuf {
     dir
 }
 
+/// Signs in through the form and waits for the inventory.
+pub async fn sign_in_browser(b: &fantoccini::Client, app: &TestApp, email: &str) {
+    b.goto(&app.url("/login")).await.unwrap();
+    fill(b, "#email", email).await;
+    fill(b, "#password", PASSWORD).await;
+    click(b, "button[type=submit]").await;
+    wait_for_url(b, "/vehicles").await;
+}
+
 /// Types into the element `css` (waiting for it to appear).
 pub async fn fill(b: &fantoccini::Client, css: &str, text: &str) {
     let el = b.wait().for_element(Locator::Css(css)).await.unwrap();
@@ -198,11 +207,7 @@ async fn inventory_add_edit_merge_and_conflict_in_a_browser() {
     app.sign_in_with(&bob, "bob@dealer.example", PASSWORD).await;
 
     let b = browser(&driver, 1280, 900).await;
-    b.goto(&app.url("/login")).await.unwrap();
-    fill(&b, "#email", "ed@dealer.example").await;
-    fill(&b, "#password", PASSWORD).await;
-    click(&b, "button[type=submit]").await;
-    wait_for_url(&b, "/vehicles").await;
+    sign_in_browser(&b, &app, "ed@dealer.example").await;
     click(&b, "a[href='/vehicles/new']").await;
     wait_for_url(&b, "/vehicles/new").await;
     // A mistake first: the form comes back with the error beside the field.
@@ -328,11 +333,7 @@ async fn sell_a_vehicle_and_read_the_report_in_a_browser() {
     )
     .await;
     let b = browser(&driver, 1280, 900).await;
-    b.goto(&app.url("/login")).await.unwrap();
-    fill(&b, "#email", "rosa@dealer.example").await;
-    fill(&b, "#password", PASSWORD).await;
-    click(&b, "button[type=submit]").await;
-    wait_for_url(&b, "/vehicles").await;
+    sign_in_browser(&b, &app, "rosa@dealer.example").await;
     // Add one to sell.
     b.goto(&app.url("/vehicles/new")).await.unwrap();
     fill(&b, "#vehicle_number", "SELL-1").await;
@@ -364,4 +365,55 @@ async fn sell_a_vehicle_and_read_the_report_in_a_browser() {
     assert!(chart.find_all(Locator::Css("g")).await.unwrap().len() >= 12);
     shot(&b, "sales-report.png").await;
     b.close().await.unwrap();
+}
+
+/// An admin creates a user, deactivates them, and looks at the activity page.
+#[tokio::test]
+async fn admin_creates_and_deactivates_a_user_in_a_browser() {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::spawn().await;
+    app.create_user("admin", "rosa@dealer.example", PASSWORD)
+        .await;
+    let b = browser(&driver, 1280, 900).await;
+    sign_in_browser(&b, &app, "rosa@dealer.example").await;
+    click(&b, "nav a[href='/admin/users']").await;
+    wait_for_url(&b, "/admin/users").await;
+    click(&b, "a[href='/admin/users/new']").await;
+    wait_for_url(&b, "/admin/users/new").await;
+    fill(&b, "#email", "sam@dealer.example").await;
+    fill(&b, "#first_name", "Sam").await;
+    fill(&b, "#last_name", "Okafor").await;
+    fill(&b, "#password", "granite meadow falcon 3").await;
+    click(&b, "form[action='/admin/users'] button[type=submit]").await;
+    wait_for_url(&b, "/edit").await;
+    assert!(
+        text_of(&b, ".flash-success")
+            .await
+            .contains("Added Sam Okafor")
+    );
+    // Untick "Active" and save.
+    click(&b, "input[name=active]").await;
+    click(&b, "form.form button.btn-primary").await;
+    let flash = text_of(&b, ".flash-success").await;
+    assert!(flash.starts_with("Saved"), "{flash}");
+    shot(&b, "admin-user.png").await;
+    b.goto(&app.url("/admin/users")).await.unwrap();
+    assert!(
+        text_of(&b, "table.data")
+            .await
+            .to_lowercase()
+            .contains("deactivated")
+    );
+    shot(&b, "admin-users.png").await;
+    b.goto(&app.url("/admin/activity")).await.unwrap();
+    text_of(&b, "h1").await;
+    shot(&b, "admin-activity.png").await;
+    b.close().await.unwrap();
+    assert_eq!(
+        app.scalar_i64(
+            "SELECT count(*) AS v FROM users WHERE email = 'sam@dealer.example' AND NOT active"
+        )
+        .await,
+        1
+    );
 }

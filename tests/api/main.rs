@@ -2,6 +2,7 @@
 //! One binary, so one compile, one link and one database start.
 
 mod account;
+mod admin;
 mod bench;
 mod browser;
 mod cli;
@@ -11,6 +12,7 @@ mod helpers;
 mod instances;
 mod outage;
 mod proxy;
+mod routes;
 mod sales;
 mod sessions;
 mod setup;
