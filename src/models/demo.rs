@@ -190,6 +190,7 @@ pub async fn load(
             for (_, definition) in &set_aside {
                 diesel::sql_query(definition.as_str()).execute(conn).await?;
             }
+            add_sales(conn, start, start + count - 1).await?;
             Ok(done)
         })
         .await?;
@@ -198,6 +199,50 @@ pub async fn load(
         .execute(conn)
         .await?;
     Ok(done)
+}
+
+/// Sells about one in six of the new vehicles still in stock, over the
+/// months after they arrived, by a handful of demo salespeople (who cannot
+/// sign in: their password hash matches nothing).
+async fn add_sales(conn: &mut AsyncPgConnection, from: i64, to: i64) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO users (email, first_name, last_name, role, password_hash, active) VALUES \
+           ('alex.demo@pcn.invalid', 'Alex', 'Morgan', 'editor', '!', false), \
+           ('sam.demo@pcn.invalid', 'Sam', 'Rivera', 'editor', '!', false), \
+           ('jo.demo@pcn.invalid', 'Jo', 'Chen', 'editor', '!', false), \
+           ('kim.demo@pcn.invalid', 'Kim', 'Novak', 'editor', '!', false), \
+           ('lee.demo@pcn.invalid', 'Lee', 'Okoro', 'editor', '!', false) \
+         ON CONFLICT (email) DO NOTHING",
+    )
+    .execute(conn)
+    .await?;
+    diesel::sql_query(
+        "WITH staff AS (SELECT array_agg(id ORDER BY id) AS ids FROM users WHERE email LIKE '%.demo@pcn.invalid'), \
+         chosen AS ( \
+           UPDATE vehicles v SET status = 'sold', version = 2 \
+           WHERE v.vehicle_number BETWEEN 'S' || lpad($1::text, 8, '0') AND 'S' || lpad($2::text, 8, '0') \
+             AND v.status IN ('available', 'reserved') AND v.id % 6 = 0 \
+           RETURNING v.id, v.cost_cents, v.list_price_cents, v.received_on, v.status), \
+         sold AS ( \
+           INSERT INTO sales (vehicle_id, sale_price_cents, cost_cents, sold_on, customer_name, payment_method, salesperson_id) \
+           SELECT c.id, (c.list_price_cents * (0.92 + random() * 0.08))::bigint / 100 * 100, c.cost_cents, \
+                  least(current_date, c.received_on + (random() * 120)::int), \
+                  (ARRAY['Dana','Fox','Walter','Monica','John','Olivia','Peter','Astrid'])[1 + (c.id % 8)::int] || ' ' || \
+                  (ARRAY['Scully','Mulder','Skinner','Reyes','Doggett','Dunham','Bishop','Farnsworth'])[1 + (c.id / 8 % 8)::int], \
+                  (ARRAY['cash','finance','card','transfer'])[1 + (c.id % 4)::int], \
+                  (SELECT ids[1 + (c.id % array_length(ids, 1))::int] FROM staff) \
+           FROM chosen c RETURNING vehicle_id) \
+         INSERT INTO vehicle_history (vehicle_id, version, action, snapshot, changes) \
+         SELECT v.id, 2, 'sold', h.snapshot || jsonb_build_object('status', 'sold'), \
+                jsonb_build_object('status', jsonb_build_array(initcap(h.snapshot->>'status'), 'Sold')) \
+         FROM sold s JOIN vehicles v ON v.id = s.vehicle_id \
+         JOIN vehicle_history h ON h.vehicle_id = v.id AND h.version = 1",
+    )
+    .bind::<BigInt, _>(from)
+    .bind::<BigInt, _>(to)
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 /// The vehicles indexes that enforce nothing (not the primary key, not a

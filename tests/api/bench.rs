@@ -85,6 +85,88 @@ async fn drive(client: &reqwest::Client, url: String, concurrency: usize, second
     figures
 }
 
+/// Concurrent clients each selling vehicles nobody else is selling.
+async fn drive_sales(app: &TestApp, concurrency: usize, seconds: u64) -> Figures {
+    use std::sync::{Arc, Mutex};
+    let ids: Vec<i64> = {
+        use diesel_async::RunQueryDsl as _;
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            id: i64,
+        }
+        let mut conn = app.db().await;
+        diesel::sql_query(
+            "SELECT id FROM vehicles WHERE status = 'available' AND version = 1 ORDER BY id DESC LIMIT 20000",
+        )
+        .load::<Id>(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.id)
+        .collect()
+    };
+    let queue = Arc::new(Mutex::new(ids));
+    let token = app.csrf_token_with(&app.client).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (c, queue, token, today, base) = (
+            app.client.clone(),
+            queue.clone(),
+            token.clone(),
+            today.clone(),
+            app.address.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let (mut lat, mut errors) = (Vec::new(), 0);
+            while Instant::now() < deadline {
+                let Some(id) = queue.lock().unwrap().pop() else {
+                    break;
+                };
+                let body = serde_urlencoded::to_string([
+                    ("csrf_token", token.as_str()),
+                    ("sale_price", "15000"),
+                    ("sold_on", today.as_str()),
+                    ("customer_name", "Bench Customer"),
+                    ("payment_method", "cash"),
+                    ("version", "1"),
+                ])
+                .unwrap();
+                let t = Instant::now();
+                let r = c
+                    .post(format!("{base}/vehicles/{id}/sell"))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body)
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status() == StatusCode::SEE_OTHER => lat.push(t.elapsed()),
+                    _ => errors += 1,
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut f = Figures {
+        requests: 0,
+        errors: 0,
+        seconds: 0.0,
+        latencies: Vec::new(),
+    };
+    for t in tasks {
+        let (lat, errors) = t.await.unwrap();
+        f.requests += lat.len();
+        f.errors += errors;
+        f.latencies.extend(lat);
+    }
+    f.seconds = started.elapsed().as_secs_f64();
+    f.latencies.sort();
+    f
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run it explicitly (see the module docs)"]
 async fn bench_inventory() {
@@ -170,6 +252,8 @@ async fn bench_inventory() {
                 "/vehicles?status=reserved&make=Toyota".into(),
             ),
             ("vehicle detail".into(), format!("/vehicles/{id}")),
+            ("sales list".into(), "/sales".into()),
+            ("sales report, 12 months".into(), "/reports/sales".into()),
         ];
         for (name, path) in pages {
             let f = drive(&app.client, app.url(&path), concurrency, seconds).await;
@@ -184,6 +268,17 @@ async fn bench_inventory() {
                 f.errors
             );
         }
+        let f = drive_sales(&app, concurrency, seconds).await;
+        println!(
+            "{:>9}  {:<34} {:>8.0} {:>9.1} {:>9.1} {:>9.1} {:>6}",
+            size,
+            "sell (POST, distinct vehicles)",
+            f.requests as f64 / f.seconds,
+            f.percentile(0.5),
+            f.percentile(0.9),
+            f.percentile(0.99),
+            f.errors
+        );
         println!("{size:>9}  (demo data loaded in {load_secs:.1} s)\n");
     }
 }
