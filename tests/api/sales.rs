@@ -385,12 +385,14 @@ async fn random_concurrent_sells_voids_and_edits_keep_status_and_sales_in_agreem
         );
     }
     assert_eq!(app.scalar_i64(INVARIANT).await, 0);
-    assert!(app.scalar_i64("SELECT count(*) AS v FROM sales").await >= 3);
+    // Which operations won is up to the interleaving; that something changed is not.
     assert!(
-        app.scalar_i64("SELECT count(*) AS v FROM vehicle_history WHERE action = 'edited'")
-            .await
+        app.scalar_i64(
+            "SELECT (SELECT count(*) FROM sales) + (SELECT count(*) FROM vehicle_history WHERE version > 1) AS v"
+        )
+        .await
             >= 1,
-        "some edits landed among the sales"
+        "some sells, voids or edits landed"
     );
     // Versions and history agree for every vehicle.
     assert_eq!(

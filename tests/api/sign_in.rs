@@ -169,15 +169,17 @@ async fn unknown_email_costs_about_as_much_as_a_wrong_password() {
     };
     let mut known = Vec::new();
     let mut unknown = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..5 {
         known.push(time("ann@dealer.example").await);
         unknown.push(time("nobody@dealer.example").await);
     }
     known.sort();
     unknown.sort();
-    let (k, u) = (known[1].as_secs_f64(), unknown[1].as_secs_f64());
-    // Both paths run one argon2 verification: the medians are within 2x.
-    assert!(u > k / 2.0 && u < k * 2.0, "known {k:.3}s unknown {u:.3}s");
+    let (k, u) = (known[2].as_secs_f64(), unknown[2].as_secs_f64());
+    // Both paths run one argon2 verification; without the dummy hash an
+    // unknown email answers in a fraction of the time. Medians, with room
+    // for a busy machine.
+    assert!(u > k / 3.0 && u < k * 3.0, "known {k:.3}s unknown {u:.3}s");
 }
 
 #[tokio::test]
