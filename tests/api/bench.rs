@@ -31,7 +31,28 @@ struct Figures {
     latencies: Vec<Duration>,
 }
 
+type Task = tokio::task::JoinHandle<(Vec<Duration>, usize)>;
+
 impl Figures {
+    /// Waits for the client tasks (latencies, errors) and sums them up.
+    async fn collect(tasks: Vec<Task>, started: Instant) -> Self {
+        let mut f = Figures {
+            requests: 0,
+            errors: 0,
+            seconds: 0.0,
+            latencies: Vec::new(),
+        };
+        for t in tasks {
+            let (lat, errors) = t.await.unwrap();
+            f.requests += lat.len();
+            f.errors += errors;
+            f.latencies.extend(lat);
+        }
+        f.seconds = started.elapsed().as_secs_f64();
+        f.latencies.sort();
+        f
+    }
+
     fn percentile(&self, p: f64) -> f64 {
         if self.latencies.is_empty() {
             return f64::NAN;
@@ -68,21 +89,7 @@ async fn drive(client: &reqwest::Client, url: String, concurrency: usize, second
             (lat, errors)
         }));
     }
-    let mut figures = Figures {
-        requests: 0,
-        errors: 0,
-        seconds: 0.0,
-        latencies: Vec::new(),
-    };
-    for t in tasks {
-        let (lat, errors) = t.await.unwrap();
-        figures.requests += lat.len();
-        figures.errors += errors;
-        figures.latencies.extend(lat);
-    }
-    figures.seconds = started.elapsed().as_secs_f64();
-    figures.latencies.sort();
-    figures
+    Figures::collect(tasks, started).await
 }
 
 /// Concurrent clients each selling vehicles nobody else is selling.
@@ -150,21 +157,7 @@ async fn drive_sales(app: &TestApp, concurrency: usize, seconds: u64) -> Figures
             (lat, errors)
         }));
     }
-    let mut f = Figures {
-        requests: 0,
-        errors: 0,
-        seconds: 0.0,
-        latencies: Vec::new(),
-    };
-    for t in tasks {
-        let (lat, errors) = t.await.unwrap();
-        f.requests += lat.len();
-        f.errors += errors;
-        f.latencies.extend(lat);
-    }
-    f.seconds = started.elapsed().as_secs_f64();
-    f.latencies.sort();
-    f
+    Figures::collect(tasks, started).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -319,13 +319,7 @@ impl TestApp {
         path: &str,
         fields: &[(&str, &str)],
     ) -> Response {
-        client
-            .post(self.url(path))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(fields).unwrap())
-            .send()
-            .await
-            .expect("POST")
+        send_form(client, &self.url(path), fields).await
     }
 
     /// POSTs with the CSRF token a form page of this client carries.
@@ -484,4 +478,20 @@ pub fn href_with(html: &str, marker: &str) -> String {
     tag[h..h + tag[h..].find('"').unwrap()]
         .replace("&#38;", "&")
         .replace("&amp;", "&")
+}
+
+/// POSTs `fields` as a urlencoded form to an absolute `url` (for spawned tasks
+/// that cannot borrow the app).
+pub async fn send_form<K: serde::Serialize, V: serde::Serialize>(
+    client: &reqwest::Client,
+    url: &str,
+    fields: &[(K, V)],
+) -> Response {
+    client
+        .post(url)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(fields).unwrap())
+        .send()
+        .await
+        .expect("POST")
 }

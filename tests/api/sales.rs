@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 
 use crate::{
-    helpers::{TestApp, location},
+    helpers::{TestApp, location, send_form},
     vehicles::add_vehicle,
 };
 
@@ -86,13 +86,7 @@ async fn fifty_simultaneous_sales_of_one_vehicle_record_exactly_one() {
         let c = app.client.clone();
         let url = app.url(&format!("/vehicles/{id}/sell"));
         tasks.push(tokio::spawn(async move {
-            let r = c
-                .post(url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(serde_urlencoded::to_string(&body).unwrap())
-                .send()
-                .await
-                .unwrap();
+            let r = send_form(&c, &url, &body).await;
             let status = r.status();
             let loc = location(&r);
             (status, loc, r.text().await.unwrap())
@@ -317,13 +311,7 @@ async fn random_concurrent_sells_voids_and_edits_keep_status_and_sales_in_agreem
                 async move {
                     let mut all = vec![("csrf_token", token)];
                     all.extend(body);
-                    c.post(path)
-                        .header("content-type", "application/x-www-form-urlencoded")
-                        .body(serde_urlencoded::to_string(&all).unwrap())
-                        .send()
-                        .await
-                        .unwrap()
-                        .status()
+                    send_form(&c, &path, &all).await.status()
                 }
             };
             match n % 4 {

@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{PASSWORD, TestApp, client, location};
+use crate::helpers::{PASSWORD, TestApp, client, location, send_form};
 
 /// A complete, valid vehicle form.
 pub fn vehicle_form(stock: &str) -> Vec<(&'static str, String)> {
@@ -408,14 +408,7 @@ async fn fifty_parallel_stale_saves_each_land_or_conflict_and_history_shows_what
         let c = app.client.clone();
         let url = app.url(&format!("/vehicles/{id}"));
         tasks.push(tokio::spawn(async move {
-            let r = c
-                .post(url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(serde_urlencoded::to_string(&body).unwrap())
-                .send()
-                .await
-                .unwrap();
-            (i, r.status())
+            (i, send_form(&c, &url, &body).await.status())
         }));
     }
     let mut landed = 0;
