@@ -121,24 +121,27 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
     let b = app
         .scalar_i64("SELECT id AS v FROM users WHERE email = 'bob.admin@dealer.example'")
         .await;
-    let demote = |c: reqwest::Client, target: i64| {
-        let app = &app;
+    // Tokens first: once one demotion lands, the other admin's session ends.
+    let (t1, t2) = (
+        app.csrf_token_with(&app.client).await,
+        app.csrf_token_with(&other).await,
+    );
+    let demote = |c: &reqwest::Client, token: &str, target: i64| {
+        let path = format!("/admin/users/{target}");
+        let fields = [
+            ("csrf_token", token.to_string()),
+            ("first_name", "X".into()),
+            ("last_name", "Y".into()),
+            ("role", "viewer".into()),
+            ("active", "on".into()),
+        ];
+        let (app, c) = (&app, c.clone());
         async move {
-            app.post_with(
-                &c,
-                &format!("/admin/users/{target}"),
-                &[
-                    ("first_name", "X"),
-                    ("last_name", "Y"),
-                    ("role", "viewer"),
-                    ("active", "on"),
-                ],
-            )
-            .await
-            .status()
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_raw_with(&c, &path, &fields).await.status()
         }
     };
-    let (r1, r2) = tokio::join!(demote(app.client.clone(), b), demote(other.clone(), a));
+    let (r1, r2) = tokio::join!(demote(&app.client, &t1, b), demote(&other, &t2, a));
     assert!(
         r1 == StatusCode::SEE_OTHER || r2 == StatusCode::SEE_OTHER,
         "{r1} {r2}"

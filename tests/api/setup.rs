@@ -116,11 +116,15 @@ async fn invalid_setup_input_is_422_with_errors_beside_fields() {
 async fn parallel_setups_create_exactly_one_admin() {
     let app = TestApp::spawn().await;
     let token = setup_link(&app).await;
-    let mut tasks = Vec::new();
-    for i in 0..8 {
+    // Every form first: once one setup lands, the page is gone.
+    let mut forms = Vec::new();
+    for _ in 0..8 {
         let c = client();
         let page = app.get_with(&c, &format!("/setup?token={token}")).await;
-        let csrf = csrf_from(&page.text().await.unwrap());
+        forms.push((c, csrf_from(&page.text().await.unwrap())));
+    }
+    let mut tasks = Vec::new();
+    for (i, (c, csrf)) in forms.into_iter().enumerate() {
         let url = app.url("/setup");
         let token = token.clone();
         tasks.push(tokio::spawn(async move {
