@@ -145,8 +145,8 @@ fn demo_data(config: &Config, vehicles: i64) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let added = database.runtime.block_on(async move {
         let mut conn = AsyncPgConnection::establish(&url).await?;
-        let n = pcn::models::demo::load(&mut conn, vehicles, today, |done| {
-            eprintln!("  {done} of {vehicles} vehicles");
+        let n = pcn::models::demo::load(&mut conn, vehicles, today, |step| {
+            eprintln!("  {:>6.1} s  {step}", started.elapsed().as_secs_f64());
         })
         .await?;
         anyhow::Ok(n)

@@ -2,6 +2,8 @@
 //! over `generate_series`): a million vehicles without a million round trips.
 
 use chrono::NaiveDate;
+
+use crate::db::quote_ident;
 use diesel::{
     QueryResult, QueryableByName,
     sql_types::{BigInt, Date},
@@ -66,8 +68,16 @@ fn catalog_values() -> String {
         .join(", ")
 }
 
-/// Adds vehicles numbered `from..=to` (stock numbers `S00000001`…), each with
-/// its "created" history row. Returns how many were inserted.
+/// Days from arrival to sale of the demo vehicle numbered `g` (SQL).
+fn days_to_sale(g: &str) -> String {
+    format!("(({g} * 7919) % 120)::int")
+}
+
+/// Adds vehicles numbered `from..=to` (stock numbers `S00000001`…): about
+/// one in six of those in stock sold (with its sale), each with its history
+/// ("created", and "sold" for the sold ones). Returns how many were inserted.
+///
+/// The demo salespeople must exist (`add_staff`).
 pub async fn insert_batch(
     conn: &mut AsyncPgConnection,
     from: i64,
@@ -82,14 +92,25 @@ pub async fn insert_batch(
            SELECT g, random() AS r1, random() AS r2, random() AS r3, random() AS r4, \
                   {this_year} - 1 - floor(random() * 15)::int AS yr \
            FROM generate_series($1::bigint, $2::bigint) AS g), \
-         rows AS ( \
+         priced AS ( \
            SELECT s.*, c.make, c.model, c.price, \
                   CASE WHEN s.yr >= {this_year} - 1 AND s.r3 < 0.5 THEN 'new' \
                        WHEN s.r3 < 0.15 THEN 'certified' ELSE 'used' END AS cond, \
-                  greatest(3000, c.price * (1 - 0.07 * ({this_year} - s.yr))) AS value \
-           FROM src s JOIN catalog c ON c.idx = floor(s.r1 * {n_catalog})::int) \
+                  greatest(3000, c.price * (1 - 0.07 * ({this_year} - s.yr))) AS value, \
+                  $3::date - floor(s.r4 * 200)::int AS received, \
+                  CASE WHEN s.r4 >= 0.93 THEN 'archived' \
+                       WHEN s.g % 6 = 0 THEN 'sold' \
+                       WHEN s.r4 < 0.80 THEN 'available' ELSE 'reserved' END AS status \
+           FROM src s JOIN catalog c ON c.idx = floor(s.r1 * {n_catalog})::int), \
+         dated AS ( \
+           SELECT p.*, p.received + time '09:00' AS created, \
+                  CASE WHEN p.status = 'sold' \
+                       THEN least(now(), least($3::date, p.received + {to_sale}) + time '15:00') \
+                       ELSE p.received + time '09:00' END AS updated \
+           FROM priced p) \
          INSERT INTO vehicles (vehicle_number, vin, year, make, model, trim, color, mileage, condition, \
-                               cost_cents, list_price_cents, status, location, notes, received_on) \
+                               cost_cents, list_price_cents, status, location, notes, received_on, \
+                               created_at, updated_at, version) \
          SELECT 'S' || lpad(g::text, 8, '0'), \
                 CASE WHEN r2 < 0.97 THEN upper(substr(md5(g::text || ':' || r2::text), 1, 17)) END, \
                 yr, make, model, \
@@ -100,12 +121,13 @@ pub async fn insert_batch(
                 cond, \
                 (round(value * 0.85) * 100)::bigint, \
                 (round(value / 100) * 10000)::bigint, \
-                CASE WHEN r4 < 0.80 THEN 'available' WHEN r4 < 0.93 THEN 'reserved' ELSE 'archived' END, \
+                status, \
                 (ARRAY['Main lot','Lot B','Showroom','Service bay','Overflow lot'])[1 + floor(r4 * 5)::int], \
                 CASE WHEN r1 < 0.1 THEN 'One owner, full service history.' ELSE '' END, \
-                $3::date - floor(r4 * 200)::int \
-         FROM rows",
+                received, created, updated, CASE WHEN status = 'sold' THEN 2 ELSE 1 END \
+         FROM dated",
         catalog = catalog_values(),
+        to_sale = days_to_sale("p.g"),
     );
     let inserted = diesel::sql_query(vehicles)
         .bind::<BigInt, _>(from)
@@ -113,16 +135,46 @@ pub async fn insert_batch(
         .bind::<Date, _>(today)
         .execute(conn)
         .await?;
-    diesel::sql_query(
-        "INSERT INTO vehicle_history (vehicle_id, version, action, snapshot) \
-         SELECT id, 1, 'created', jsonb_build_object( \
-           'vehicle_number', vehicle_number, 'vin', vin, 'year', year, 'make', make, 'model', model, \
-           'trim', trim, 'color', color, 'mileage', mileage, 'condition', condition, \
-           'cost_cents', cost_cents, 'list_price_cents', list_price_cents, 'status', status, \
-           'location', location, 'notes', notes, 'received_on', received_on) \
-         FROM vehicles \
-         WHERE vehicle_number BETWEEN 'S' || lpad($1::text, 8, '0') AND 'S' || lpad($2::text, 8, '0')",
-    )
+    let in_batch =
+        "v.vehicle_number BETWEEN 'S' || lpad($1::text, 8, '0') AND 'S' || lpad($2::text, 8, '0')";
+    diesel::sql_query(format!(
+        "WITH staff AS (SELECT array_agg(id ORDER BY id) AS ids FROM users WHERE email LIKE '%.demo@pcn.invalid') \
+         INSERT INTO sales (vehicle_id, sale_price_cents, cost_cents, sold_on, customer_name, payment_method, \
+                            salesperson_id, created_at) \
+         SELECT v.id, (v.list_price_cents * (0.92 + random() * 0.08))::bigint / 100 * 100, v.cost_cents, \
+                least($3::date, v.received_on + {to_sale}), \
+                (ARRAY['Dana','Fox','Walter','Monica','John','Olivia','Peter','Astrid'])[1 + (v.id % 8)::int] || ' ' || \
+                (ARRAY['Scully','Mulder','Skinner','Reyes','Doggett','Dunham','Bishop','Farnsworth'])[1 + (v.id / 8 % 8)::int], \
+                (ARRAY['cash','finance','card','transfer'])[1 + (v.id % 4)::int], \
+                staff.ids[1 + (v.id % array_length(staff.ids, 1))::int], v.updated_at \
+         FROM vehicles v, staff WHERE {in_batch} AND v.status = 'sold'",
+        to_sale = days_to_sale("substr(v.vehicle_number, 2)::bigint"),
+    ))
+    .bind::<BigInt, _>(from)
+    .bind::<BigInt, _>(to)
+    .bind::<Date, _>(today)
+    .execute(conn)
+    .await?;
+    // Version 1 as received (a sold vehicle was available), version 2 its sale.
+    diesel::sql_query(format!(
+        "WITH staff AS (SELECT array_agg(id ORDER BY id) AS ids FROM users WHERE email LIKE '%.demo@pcn.invalid'), \
+         snap AS ( \
+           SELECT v.id, v.status, v.created_at, v.updated_at, jsonb_build_object( \
+             'vehicle_number', vehicle_number, 'vin', vin, 'year', year, 'make', make, 'model', model, \
+             'trim', trim, 'color', color, 'mileage', mileage, 'condition', condition, \
+             'cost_cents', cost_cents, 'list_price_cents', list_price_cents, \
+             'location', location, 'notes', notes, 'received_on', received_on) AS fields \
+           FROM vehicles v WHERE {in_batch}) \
+         INSERT INTO vehicle_history (vehicle_id, version, action, snapshot, changes, changed_at, changed_by) \
+         SELECT s.id, h.version, h.action, s.fields || jsonb_build_object('status', h.status), h.changes, \
+                CASE h.version WHEN 1 THEN s.created_at ELSE s.updated_at END, \
+                CASE h.version WHEN 2 THEN staff.ids[1 + (s.id % array_length(staff.ids, 1))::int] END \
+         FROM snap s CROSS JOIN staff CROSS JOIN LATERAL (VALUES \
+           (1, 'created', CASE s.status WHEN 'sold' THEN 'available' ELSE s.status END, '{{}}'::jsonb), \
+           (2, 'sold', 'sold', '{{\"status\": [\"Available\", \"Sold\"]}}'::jsonb) \
+         ) AS h(version, action, status, changes) \
+         WHERE h.version = 1 OR s.status = 'sold'"
+    ))
     .bind::<BigInt, _>(from)
     .bind::<BigInt, _>(to)
     .execute(conn)
@@ -146,51 +198,104 @@ pub async fn next_number(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     .n)
 }
 
-/// Inserts `count` vehicles in batches, calling `progress` after each; then
-/// vacuums and refreshes the planner's statistics.
+/// What `load` has just finished, for its progress report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// This many of the vehicles are in (with their sales and history).
+    Vehicles(i64),
+    Indexes,
+    Statistics,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Vehicles(n) => write!(f, "{n} vehicles added"),
+            Self::Indexes => f.write_str("indexes and keys restored"),
+            Self::Statistics => f.write_str("vacuumed and analyzed"),
+        }
+    }
+}
+
+/// Inserts `count` vehicles in batches, calling `progress` after each step;
+/// then vacuums and refreshes the planner's statistics.
 ///
-/// A large load runs in one transaction that sets the secondary indexes aside
-/// and rebuilds them at the end (a sorted build is many times faster than a
-/// million random insertions); the table is locked meanwhile. The index
-/// definitions are read from the catalogue, so the migrations stay their
-/// only source.
+/// A large load runs in one transaction that sets aside the secondary
+/// indexes and the foreign keys into `vehicles`, and restores them at the
+/// end: a sorted index build and one validating join are many times faster
+/// than a million index insertions and key checks. The tables are locked
+/// meanwhile. The definitions are read from the catalogue, so the
+/// migrations stay their only source.
 pub async fn load(
     conn: &mut AsyncPgConnection,
     count: i64,
     today: NaiveDate,
-    mut progress: impl FnMut(i64) + Send,
+    mut progress: impl FnMut(Step) + Send,
 ) -> QueryResult<i64> {
     const BATCH: i64 = 100_000;
     const BULK: i64 = 50_000;
     let done = conn
         .transaction::<_, diesel::result::Error, _>(async |conn| {
-            let mut set_aside = Vec::new();
+            let mut indexes = Vec::new();
+            let mut keys = Vec::new();
             if count >= BULK {
                 diesel::sql_query("SET LOCAL maintenance_work_mem = '512MB'")
                     .execute(conn)
                     .await?;
-                diesel::sql_query("LOCK TABLE vehicles, vehicle_history IN EXCLUSIVE MODE")
-                    .execute(conn)
-                    .await?;
-                set_aside = secondary_indexes(conn).await?;
-                for (name, _) in &set_aside {
-                    diesel::sql_query(format!("DROP INDEX {}", crate::db::quote_ident(name)))
+                diesel::sql_query(
+                    "LOCK TABLE vehicles, vehicle_history, sales IN ACCESS EXCLUSIVE MODE",
+                )
+                .execute(conn)
+                .await?;
+                indexes = secondary_indexes(conn).await?;
+                for (name, _) in &indexes {
+                    diesel::sql_query(format!("DROP INDEX {}", quote_ident(name)))
                         .execute(conn)
                         .await?;
                 }
+                keys = foreign_keys_into_vehicles(conn).await?;
+                for key in &keys {
+                    diesel::sql_query(format!(
+                        "ALTER TABLE {} DROP CONSTRAINT {}",
+                        quote_ident(&key.table),
+                        quote_ident(&key.name)
+                    ))
+                    .execute(conn)
+                    .await?;
+                }
             }
+            add_staff(conn).await?;
             let start = next_number(conn).await?;
             let mut done = 0;
             while done < count {
                 let n = BATCH.min(count - done);
                 insert_batch(conn, start + done, start + done + n - 1, today).await?;
                 done += n;
-                progress(done);
+                progress(Step::Vehicles(done));
             }
-            for (_, definition) in &set_aside {
+            if !indexes.is_empty() {
+                // Check the sold-status rule now: an index cannot be built
+                // while its deferred checks are pending.
+                diesel::sql_query("SET CONSTRAINTS ALL IMMEDIATE")
+                    .execute(conn)
+                    .await?;
+            }
+            for (_, definition) in &indexes {
                 diesel::sql_query(definition.as_str()).execute(conn).await?;
             }
-            add_sales(conn, start, start + count - 1).await?;
+            for key in &keys {
+                diesel::sql_query(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                    quote_ident(&key.table),
+                    quote_ident(&key.name),
+                    key.definition
+                ))
+                .execute(conn)
+                .await?;
+            }
+            if !indexes.is_empty() || !keys.is_empty() {
+                progress(Step::Indexes);
+            }
             Ok(done)
         })
         .await?;
@@ -198,13 +303,13 @@ pub async fn load(
     diesel::sql_query("VACUUM (ANALYZE) vehicles, vehicle_history, sales")
         .execute(conn)
         .await?;
+    progress(Step::Statistics);
     Ok(done)
 }
 
-/// Sells about one in six of the new vehicles still in stock, over the
-/// months after they arrived, by a handful of demo salespeople (who cannot
-/// sign in: their password hash matches nothing).
-async fn add_sales(conn: &mut AsyncPgConnection, from: i64, to: i64) -> QueryResult<()> {
+/// A handful of demo salespeople, who cannot sign in (their password hash
+/// matches nothing).
+async fn add_staff(conn: &mut AsyncPgConnection) -> QueryResult<()> {
     diesel::sql_query(
         "INSERT INTO users (email, first_name, last_name, role, password_hash, active) VALUES \
            ('alex.demo@pcn.invalid', 'Alex', 'Morgan', 'editor', '!', false), \
@@ -215,34 +320,43 @@ async fn add_sales(conn: &mut AsyncPgConnection, from: i64, to: i64) -> QueryRes
          ON CONFLICT (email) DO NOTHING",
     )
     .execute(conn)
-    .await?;
-    diesel::sql_query(
-        "WITH staff AS (SELECT array_agg(id ORDER BY id) AS ids FROM users WHERE email LIKE '%.demo@pcn.invalid'), \
-         chosen AS ( \
-           UPDATE vehicles v SET status = 'sold', version = 2 \
-           WHERE v.vehicle_number BETWEEN 'S' || lpad($1::text, 8, '0') AND 'S' || lpad($2::text, 8, '0') \
-             AND v.status IN ('available', 'reserved') AND v.id % 6 = 0 \
-           RETURNING v.id, v.cost_cents, v.list_price_cents, v.received_on, v.status), \
-         sold AS ( \
-           INSERT INTO sales (vehicle_id, sale_price_cents, cost_cents, sold_on, customer_name, payment_method, salesperson_id) \
-           SELECT c.id, (c.list_price_cents * (0.92 + random() * 0.08))::bigint / 100 * 100, c.cost_cents, \
-                  least(current_date, c.received_on + (random() * 120)::int), \
-                  (ARRAY['Dana','Fox','Walter','Monica','John','Olivia','Peter','Astrid'])[1 + (c.id % 8)::int] || ' ' || \
-                  (ARRAY['Scully','Mulder','Skinner','Reyes','Doggett','Dunham','Bishop','Farnsworth'])[1 + (c.id / 8 % 8)::int], \
-                  (ARRAY['cash','finance','card','transfer'])[1 + (c.id % 4)::int], \
-                  (SELECT ids[1 + (c.id % array_length(ids, 1))::int] FROM staff) \
-           FROM chosen c RETURNING vehicle_id) \
-         INSERT INTO vehicle_history (vehicle_id, version, action, snapshot, changes) \
-         SELECT v.id, 2, 'sold', h.snapshot || jsonb_build_object('status', 'sold'), \
-                jsonb_build_object('status', jsonb_build_array(initcap(h.snapshot->>'status'), 'Sold')) \
-         FROM sold s JOIN vehicles v ON v.id = s.vehicle_id \
-         JOIN vehicle_history h ON h.vehicle_id = v.id AND h.version = 1",
-    )
-    .bind::<BigInt, _>(from)
-    .bind::<BigInt, _>(to)
-    .execute(conn)
     .await
     .map(drop)
+}
+
+/// A foreign key constraint that references `vehicles`.
+struct ForeignKey {
+    table: String,
+    name: String,
+    /// `FOREIGN KEY (…) REFERENCES …`
+    definition: String,
+}
+
+async fn foreign_keys_into_vehicles(conn: &mut AsyncPgConnection) -> QueryResult<Vec<ForeignKey>> {
+    #[derive(QueryableByName)]
+    struct Fk {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        table: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        definition: String,
+    }
+    let rows: Vec<Fk> = diesel::sql_query(
+        "SELECT t.relname AS table, c.conname AS name, pg_get_constraintdef(c.oid) AS definition \
+         FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+         WHERE c.contype = 'f' AND c.confrelid = 'vehicles'::regclass",
+    )
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ForeignKey {
+            table: r.table,
+            name: r.name,
+            definition: r.definition,
+        })
+        .collect())
 }
 
 /// The vehicles indexes that enforce nothing (not the primary key, not a

@@ -7,6 +7,7 @@ mod bench;
 mod browser;
 mod cli;
 mod csrf;
+mod demo;
 mod headers;
 mod helpers;
 mod instances;
