@@ -71,7 +71,6 @@ diesel::table! {
         updated_at -> Timestamptz,
         updated_by -> Nullable<Int8>,
         version -> Int4,
-        search_text -> Text,
     }
 }
 

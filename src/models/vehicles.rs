@@ -680,15 +680,48 @@ const COLUMNS: &str = "id, vehicle_number, vin, year, make, model, trim, color, 
      cost_cents, list_price_cents, status, location, notes, received_on, created_at, updated_at, \
      updated_by, version";
 
-/// `%text%` for LIKE, with the user's own `%`, `_` and `\` taken literally.
-fn like_pattern(q: &str) -> String {
-    let escaped = q
-        .trim()
-        .to_lowercase()
-        .replace('\\', "\\\\")
+/// `text` with LIKE's `%`, `_` and `\` taken literally.
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
         .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+        .replace('_', "\\_")
+}
+
+/// A search as the conditions that could match it: codes (stock numbers,
+/// VINs, stored upper case) that start with it, codes that end with it
+/// (reversed codes that start with it reversed), make and model that contain
+/// it. A code condition is left out when no such code could match (a space,
+/// say, or too long), so a search by name does not pay for them.
+#[derive(Debug, PartialEq, Eq)]
+struct Search {
+    /// (expression, LIKE pattern): the patterns hold only code characters.
+    codes: Vec<(&'static str, String)>,
+    names: String,
+}
+
+impl Search {
+    fn new(q: &str) -> Self {
+        let q = q.trim();
+        let code = q.to_ascii_uppercase();
+        let reversed: String = code.chars().rev().collect();
+        let mut codes = Vec::new();
+        let stock_chars = |c: char| c.is_ascii_digit() || c.is_ascii_uppercase() || c == '-';
+        if code.len() <= 20 && code.chars().all(stock_chars) {
+            codes.push(("vehicle_number", format!("{code}%")));
+            codes.push(("reverse(vehicle_number)", format!("{reversed}%")));
+        }
+        let vin_chars = |c: char| {
+            c.is_ascii_digit() || (c.is_ascii_uppercase() && !matches!(c, 'I' | 'O' | 'Q'))
+        };
+        if code.len() <= 17 && code.chars().all(vin_chars) {
+            codes.push(("vin", format!("{code}%")));
+            codes.push(("reverse(vin)", format!("{reversed}%")));
+        }
+        Self {
+            codes,
+            names: format!("%{}%", like_escape(&q.to_lowercase())),
+        }
+    }
 }
 
 /// Appends the filter conditions (after a `WHERE true`).
@@ -702,30 +735,37 @@ fn with_filters<'a>(mut query: Sql<'a>, filter: &ListFilter) -> Sql<'a> {
         query = query.sql(" AND make = ").bind::<Text, _>(make.clone());
     }
     if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        // Each condition has an index of its own (migration vehicle_search).
+        let search = Search::new(q);
+        query = query.sql(" AND (");
+        for (expression, pattern) in search.codes {
+            query = query
+                .sql(&format!("{expression} LIKE "))
+                .bind::<Text, _>(pattern)
+                .sql(" OR ");
+        }
         query = query
-            .sql(" AND search_text LIKE ")
-            .bind::<Text, _>(like_pattern(q));
+            .sql("lower(make || ' ' || model) LIKE ")
+            .bind::<Text, _>(search.names)
+            .sql(")");
     }
     query
 }
 
-/// One page of vehicles (`limit` + 1 rows are read to know whether more follow),
-/// in display order. Keyset pagination: no OFFSET, whatever the depth.
-pub async fn list(
-    conn: &mut AsyncPgConnection,
-    filter: &ListFilter,
-    sort: Sort,
-    cursor: Option<&Cursor>,
-    limit: i64,
-    today: NaiveDate,
-) -> QueryResult<(Vec<VehicleRow>, bool)> {
-    let backwards = matches!(cursor, Some(Cursor::Before(..)));
-    // Reading backwards flips the order; the page is reversed afterwards.
-    let desc = sort.desc != backwards;
-    let mut query = Sql::new(&format!("SELECT {COLUMNS}, ("))
+/// The rows of the view, with their days in stock, after `prefix`.
+fn matching<'a>(prefix: &str, filter: &ListFilter, today: NaiveDate) -> Sql<'a> {
+    let query = Sql::new(&format!("{prefix}SELECT {COLUMNS}, ("))
         .bind::<Date, _>(today)
         .sql(" - received_on)::int AS days_in_stock FROM vehicles WHERE true");
-    query = with_filters(query, filter);
+    with_filters(query, filter)
+}
+
+/// Appends the cursor condition (after a `WHERE`), the order and the limit
+/// (`limit` + 1, to know whether more follow). Reading backwards flips the
+/// order; `into_page` puts it right.
+fn paged<'a>(mut query: Sql<'a>, sort: Sort, cursor: Option<&Cursor>, limit: i64) -> Sql<'a> {
+    let backwards = matches!(cursor, Some(Cursor::Before(..)));
+    let desc = sort.desc != backwards;
     if let Some(Cursor::After(value, id) | Cursor::Before(value, id)) = cursor {
         let (col, cast) = (sort.key.column(), sort.key.cast());
         let op = if desc { "<" } else { ">" };
@@ -737,19 +777,105 @@ pub async fn list(
             .sql(")");
     }
     let dir = if desc { "DESC" } else { "ASC" };
-    query = query
+    query
         .sql(&format!(
             " ORDER BY {} {dir}, id {dir} LIMIT ",
             sort.key.column()
         ))
-        .bind::<BigInt, _>(limit + 1);
-    let mut rows: Vec<VehicleRow> = query.query.load(conn).await?;
+        .bind::<BigInt, _>(limit + 1)
+}
+
+/// The rows read by a `paged` query, in display order, and whether more follow.
+fn into_page(
+    mut rows: Vec<VehicleRow>,
+    cursor: Option<&Cursor>,
+    limit: i64,
+) -> (Vec<VehicleRow>, bool) {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    if backwards {
+    if matches!(cursor, Some(Cursor::Before(..))) {
         rows.reverse();
     }
-    Ok((rows, more))
+    (rows, more)
+}
+
+/// One page of vehicles, in display order, and whether more follow.
+/// Keyset pagination: no OFFSET, whatever the depth.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: &ListFilter,
+    sort: Sort,
+    cursor: Option<&Cursor>,
+    limit: i64,
+    today: NaiveDate,
+) -> QueryResult<(Vec<VehicleRow>, bool)> {
+    let query = paged(matching("", filter, today), sort, cursor, limit);
+    let rows: Vec<VehicleRow> = query.query.load(conn).await?;
+    Ok(into_page(rows, cursor, limit))
+}
+
+/// A page of the list as shown: its rows, whether more follow, and the total.
+pub struct Page {
+    pub rows: Vec<VehicleRow>,
+    pub more: bool,
+    pub total: Total,
+}
+
+/// One page of vehicles and how many match, in as few scans as the view
+/// allows. When the planner expects a small view (a selective search), the
+/// matches are read once, up to `COUNT_CAP + 1` of them, then both counted
+/// and paged; otherwise the page is read by its sort index and the total
+/// is the planner's estimate.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    filter: &ListFilter,
+    sort: Sort,
+    cursor: Option<&Cursor>,
+    limit: i64,
+    today: NaiveDate,
+) -> QueryResult<Page> {
+    #[derive(QueryableByName)]
+    struct Counted {
+        #[diesel(embed)]
+        listed: VehicleRow,
+        #[diesel(sql_type = BigInt)]
+        matches: i64,
+    }
+    let estimate = estimate_rows(conn, filter).await?;
+    if estimate <= COUNT_CAP {
+        let query = matching("WITH m AS MATERIALIZED (", filter, today)
+            .sql(" LIMIT ")
+            .bind::<BigInt, _>(COUNT_CAP + 1)
+            .sql(") SELECT m.*, (SELECT count(*) FROM m) AS matches FROM m WHERE true");
+        let query = paged(query, sort, cursor, limit);
+        let rows: Vec<Counted> = query.query.load(conn).await?;
+        let matches = match <[Counted]>::first(&rows) {
+            Some(r) => r.matches,
+            // An empty page tells nothing of the others.
+            None => count_capped(conn, filter).await?,
+        };
+        if matches <= COUNT_CAP {
+            let (rows, more) =
+                into_page(rows.into_iter().map(|r| r.listed).collect(), cursor, limit);
+            return Ok(Page {
+                rows,
+                more,
+                total: Total::Exact(matches),
+            });
+        }
+    }
+    let (rows, more) = list(conn, filter, sort, cursor, limit, today).await?;
+    // The planner may have guessed low; never show fewer than were seen.
+    let seen = if estimate <= COUNT_CAP {
+        COUNT_CAP + 1
+    } else {
+        0
+    };
+    Ok(Page {
+        rows,
+        more,
+        total: Total::About(estimate.max(seen)),
+    })
 }
 
 /// Views up to this size are counted exactly (a bounded, index-backed count);
@@ -777,21 +903,6 @@ pub enum Total {
     Exact(i64),
     /// The planner's estimate, for views too large to count on every view.
     About(i64),
-}
-
-/// Counts exactly when the planner expects a small answer, else answers with
-/// its estimate: no page view counts more than `COUNT_CAP + 1` rows.
-pub async fn total(conn: &mut AsyncPgConnection, filter: &ListFilter) -> QueryResult<Total> {
-    let estimate = estimate_rows(conn, filter).await?;
-    if estimate > COUNT_CAP {
-        return Ok(Total::About(estimate));
-    }
-    let n = count_capped(conn, filter).await?;
-    Ok(if n > COUNT_CAP {
-        Total::About(estimate.max(n))
-    } else {
-        Total::Exact(n)
-    })
 }
 
 /// The planner's row estimate for the filter (`EXPLAIN`, which plans but
@@ -846,8 +957,29 @@ mod tests {
     }
 
     #[test]
-    fn like_patterns_take_wildcards_literally() {
-        assert_eq!(like_pattern(" 50%_off\\ "), "%50\\%\\_off\\\\%");
+    fn searches_leave_out_codes_that_cannot_match_and_take_wildcards_literally() {
+        let s = Search::new(" s50-1a ");
+        assert_eq!(
+            s.codes,
+            [
+                ("vehicle_number", "S50-1A%".to_string()),
+                ("reverse(vehicle_number)", "A1-05S%".to_string()),
+            ],
+            "a VIN has no '-'"
+        );
+        assert_eq!(s.names, "%s50-1a%");
+        let vin = Search::new("1hgcm82633a004352");
+        assert_eq!(vin.codes.len(), 4);
+        assert_eq!(
+            vin.codes[3],
+            ("reverse(vin)", "253400A33628MCGH1%".to_string())
+        );
+        assert!(Search::new("honda civic").codes.is_empty());
+        assert!(Search::new("Škoda").codes.is_empty());
+        assert!(Search::new(&"A".repeat(21)).codes.is_empty());
+        let wild = Search::new("50%_off\\");
+        assert!(wild.codes.is_empty());
+        assert_eq!(wild.names, "%50\\%\\_off\\\\%");
     }
 
     #[test]

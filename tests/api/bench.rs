@@ -214,7 +214,7 @@ async fn bench_inventory() {
             ))
             .get_result::<V>(&mut conn)
             .await
-            .map(|v| v.vin[4..12].to_string())
+            .map(|v| v.vin[9..].to_string())
             .unwrap_or_else(|_| "ABCDEF12".into())
         };
         let id = app
@@ -233,7 +233,7 @@ async fn bench_inventory() {
                 format!("/vehicles?q={stock}"),
             ),
             (
-                format!("search VIN part {vin}"),
+                format!("search VIN last 8 {vin}"),
                 format!("/vehicles?q={vin}"),
             ),
             (

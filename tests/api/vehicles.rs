@@ -516,6 +516,23 @@ async fn the_list_searches_filters_sorts_and_pages_by_cursor() {
     // Search by stock number, make; filters by status and make.
     let found = app.get("/vehicles?q=l-11").await.text().await.unwrap();
     assert!(found.contains(">L-11<") && found.contains(">L-110<") && !found.contains(">L-12<"));
+    // A search is read once, counted exactly and paged like the list.
+    let matched = app
+        .get("/vehicles?q=l-&sort=price")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(matched.contains("120 vehicles match"), "{matched}");
+    assert!(matched.contains(">L-50<") && !matched.contains(">L-51<"));
+    let next = crate::helpers::href_with(&matched, "rel=\"next\"");
+    assert!(next.contains("q=l-"), "{next}");
+    let page2 = app.get(&next).await.text().await.unwrap();
+    assert!(page2.contains("120 vehicles match"));
+    assert!(page2.contains(">L-51<") && page2.contains(">L-100<") && !page2.contains(">L-50<"));
+    let prev = crate::helpers::href_with(&page2, "rel=\"prev\"");
+    let back = app.get(&prev).await.text().await.unwrap();
+    assert!(back.contains(">L-1<") && back.contains(">L-50<") && !back.contains(">L-51<"));
     let reserved = app
         .get("/vehicles?status=reserved")
         .await
@@ -550,6 +567,54 @@ async fn the_list_searches_filters_sorts_and_pages_by_cursor() {
             r.status()
         );
     }
+}
+
+#[tokio::test]
+async fn search_finds_codes_by_their_start_or_end_and_names_anywhere() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("viewer").await;
+    app.exec(
+        "INSERT INTO vehicles (vehicle_number, vin, year, make, model, mileage, condition, cost_cents, \
+           list_price_cents, status, received_on) VALUES \
+         ('P1234', '1HGCM82633A004352', 2019, 'Honda', 'Civic', 1000, 'used', 100, 200, 'available', DATE '2026-01-01'), \
+         ('U81234', 'JH4KA9650MC012345', 2018, 'Acura', 'Legend', 1000, 'used', 100, 200, 'available', DATE '2026-01-02'), \
+         ('C5000', NULL, 2021, 'Ford', 'F-150', 1000, 'used', 100, 200, 'reserved', DATE '2026-01-03')",
+    )
+    .await;
+    let found = async |q: &str| {
+        let page = app
+            .get(&format!(
+                "/vehicles?{}",
+                serde_urlencoded::to_string([("q", q)]).unwrap()
+            ))
+            .await
+            .text()
+            .await
+            .unwrap();
+        ["P1234", "U81234", "C5000"]
+            .into_iter()
+            .filter(|n| page.contains(&format!(">{n}<")))
+            .collect::<Vec<_>>()
+    };
+    // Stock numbers by their start or their end, in any case.
+    assert_eq!(found("p12").await, ["P1234"]);
+    assert_eq!(found("1234").await, ["P1234", "U81234"]);
+    assert_eq!(found(" c5000 ").await, ["C5000"]);
+    // The middle of a code is not searched: that is what keeps it fast.
+    assert_eq!(found("812").await, Vec::<&str>::new());
+    // VINs by their start or their last characters.
+    assert_eq!(found("1hgcm").await, ["P1234"]);
+    assert_eq!(found("A004352").await, ["P1234"]);
+    assert_eq!(found("012345").await, ["U81234"]);
+    assert_eq!(found("JH4KA9650MC012345").await, ["U81234"]);
+    // Make and model by any part, across both.
+    assert_eq!(found("onda civ").await, ["P1234"]);
+    assert_eq!(found("F-150").await, ["C5000"]);
+    assert_eq!(found("FORD").await, ["C5000"]);
+    assert_eq!(found("egen").await, ["U81234"]);
+    // Wildcards are literal.
+    assert_eq!(found("_1234").await, Vec::<&str>::new());
+    assert_eq!(found("%").await, Vec::<&str>::new());
 }
 
 #[tokio::test]

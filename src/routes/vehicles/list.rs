@@ -237,11 +237,11 @@ pub async fn list(
     let cursor = query.cursor();
     let today = super::today(&state);
     let mut conn = state.pool.get().await?;
-    let (rows, more) =
-        vehicles::list(&mut conn, &filter, sort, cursor.as_ref(), PAGE_SIZE, today).await?;
+    let vehicles::Page { rows, more, total } =
+        vehicles::page(&mut conn, &filter, sort, cursor.as_ref(), PAGE_SIZE, today).await?;
     let filtered =
         filter.q.is_some() || filter.make.is_some() || filter.status != StatusFilter::Current;
-    let total = match vehicles::total(&mut conn, &filter).await? {
+    let total = match total {
         Total::Exact(n) => format!(
             "{} vehicle{}",
             group_thousands(n as u64),
