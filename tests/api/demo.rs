@@ -82,6 +82,11 @@ async fn a_bulk_load_keeps_every_rule_and_gives_back_every_index_and_key() {
         .await,
         0
     );
+    assert_eq!(
+        count("SELECT sum(units)::int8 AS v FROM sales_daily").await,
+        sold,
+        "the report's daily totals count them"
+    );
     // Sales happen after arrival and never in the future.
     assert_eq!(
         count(

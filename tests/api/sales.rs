@@ -36,6 +36,16 @@ const INVARIANT: &str = "SELECT count(*) AS v FROM vehicles v WHERE (v.status = 
      ((SELECT count(*) FROM sales s WHERE s.vehicle_id = v.id AND s.voided_at IS NULL) = 1) \
      OR (SELECT count(*) FROM sales s WHERE s.vehicle_id = v.id AND s.voided_at IS NULL) > 1";
 
+/// Days (and salespeople) where the kept totals disagree with the sales.
+const DAILY_TOTALS_DRIFT: &str = "SELECT count(*) AS v FROM ( \
+       SELECT sold_on, salesperson_id, count(*) AS units, sum(sale_price_cents) AS revenue, \
+              sum(sale_price_cents - cost_cents) AS gross \
+       FROM sales WHERE voided_at IS NULL GROUP BY 1, 2) s \
+     FULL JOIN (SELECT * FROM sales_daily WHERE units <> 0 OR revenue_cents <> 0 OR gross_cents <> 0) d \
+       USING (sold_on, salesperson_id) \
+     WHERE s.units IS DISTINCT FROM d.units OR s.revenue IS DISTINCT FROM d.revenue_cents \
+        OR s.gross IS DISTINCT FROM d.gross_cents";
+
 #[tokio::test]
 async fn a_sale_moves_the_vehicle_to_sold_and_shows_a_receipt() {
     let app = TestApp::spawn().await;
@@ -215,6 +225,7 @@ async fn void_then_resell() {
     assert_ne!(location(&r), sale);
     assert_eq!(app.scalar_i64("SELECT count(*) AS v FROM sales").await, 2);
     assert_eq!(app.scalar_i64(INVARIANT).await, 0);
+    assert_eq!(app.scalar_i64(DAILY_TOTALS_DRIFT).await, 0);
     let history = app
         .get(&format!("/vehicles/{id}"))
         .await
@@ -373,6 +384,7 @@ async fn random_concurrent_sells_voids_and_edits_keep_status_and_sales_in_agreem
         );
     }
     assert_eq!(app.scalar_i64(INVARIANT).await, 0);
+    assert_eq!(app.scalar_i64(DAILY_TOTALS_DRIFT).await, 0);
     // Which operations won is up to the interleaving; that something changed is not.
     assert!(
         app.scalar_i64(
@@ -428,6 +440,29 @@ async fn the_report_adds_up_to_what_sql_adds_up() {
          FROM generate_series(1, 30) g JOIN vehicles v ON v.vehicle_number = 'R-' || g;"
     ))
     .await;
+    assert_eq!(app.scalar_i64(DAILY_TOTALS_DRIFT).await, 0);
+    // Corrections made in the database directly are counted too, and sales
+    // are never deleted (voided instead), so the totals cannot drift.
+    app.exec(
+        "UPDATE sales SET sale_price_cents = sale_price_cents + 100, sold_on = sold_on - 1 \
+         WHERE customer_name IN ('Customer 3', 'Customer 4'); \
+         UPDATE sales SET voided_at = NULL, voided_by = NULL, void_reason = NULL \
+         WHERE customer_name = 'Customer 5'; \
+         UPDATE vehicles SET status = 'sold' WHERE vehicle_number = 'R-5'; \
+         UPDATE sales SET notes = 'checked'",
+    )
+    .await;
+    assert_eq!(app.scalar_i64(DAILY_TOTALS_DRIFT).await, 0);
+    let mut conn = app.db().await;
+    for sql in [
+        "DELETE FROM sales WHERE customer_name = 'Customer 1'",
+        "TRUNCATE sales",
+    ] {
+        let err = diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, sql)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("voided, not deleted"), "{err}");
+    }
     let from = (chrono::Utc::now().date_naive() - chrono::Duration::days(200)).to_string();
     let to = chrono::Utc::now().date_naive().to_string();
     let page = app
