@@ -83,6 +83,9 @@ pub async fn sell(
                 _ if v.version != version => return Ok(SellOutcome::Stale),
                 _ => {}
             }
+            // The sale goes in last: its insert adds to the day's totals
+            // (`sales_daily`), whose row stays locked until commit.
+            set_status(conn, &v, Status::Sold, user_id, "sold").await?;
             let sale_id: i64 = diesel::insert_into(sales::table)
                 .values((
                     sales::vehicle_id.eq(vehicle_id),
@@ -99,7 +102,6 @@ pub async fn sell(
                 .returning(sales::id)
                 .get_result(conn)
                 .await?;
-            set_status(conn, &v, Status::Sold, user_id, "sold").await?;
             Ok(SellOutcome::Sold { sale_id })
         })
         .await
