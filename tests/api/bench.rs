@@ -272,6 +272,63 @@ async fn bench_inventory() {
             f.percentile(0.99),
             f.errors
         );
+        let csv = export_csv(&app).await;
+        println!(
+            "{size:>9}  CSV export of every vehicle: {} rows, {:.0} MB in {:.1} s; \
+             resident memory {} MB before, {} MB at most during",
+            csv.rows,
+            csv.bytes as f64 / 1e6,
+            csv.seconds,
+            csv.rss_before_kb / 1024,
+            csv.rss_peak_kb / 1024
+        );
         println!("{size:>9}  (demo data loaded in {load_secs:.1} s)\n");
+    }
+}
+
+struct CsvFigures {
+    rows: usize,
+    bytes: usize,
+    seconds: f64,
+    rss_before_kb: u64,
+    rss_peak_kb: u64,
+}
+
+/// This process's resident memory (the app runs in it), in kB.
+fn resident_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Downloads `/vehicles.csv?status=all` to the end, watching memory: the
+/// export streams, so the peak should not grow with the number of rows.
+async fn export_csv(app: &TestApp) -> CsvFigures {
+    let rss_before_kb = resident_kb();
+    let started = Instant::now();
+    let mut response = app
+        .client
+        .get(app.url("/vehicles.csv?status=all"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let (mut rows, mut bytes, mut rss_peak_kb) = (0, 0, rss_before_kb);
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        bytes += chunk.len();
+        rows += chunk.iter().filter(|&&b| b == b'\n').count();
+        rss_peak_kb = rss_peak_kb.max(resident_kb());
+    }
+    CsvFigures {
+        rows: rows.saturating_sub(1),
+        bytes,
+        seconds: started.elapsed().as_secs_f64(),
+        rss_before_kb,
+        rss_peak_kb,
     }
 }
