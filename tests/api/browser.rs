@@ -310,6 +310,20 @@ async fn inventory_add_edit_merge_and_conflict_in_a_browser() {
     b.goto(&app.url("/vehicles")).await.unwrap();
     text_of(&b, "table.data").await;
     shot(&b, "vehicle-list.png").await;
+    // On a tablet the page itself does not scroll sideways (a wide table
+    // scrolls inside its card).
+    b.set_window_size(800, 1100).await.unwrap();
+    b.goto(&app.url("/vehicles?q=b-7")).await.unwrap();
+    text_of(&b, "table.data").await;
+    let overflow = b
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflow.as_i64(), Some(0), "the page scrolls sideways");
+    shot(&b, "vehicle-list-tablet.png").await;
     b.close().await.unwrap();
 }
 
