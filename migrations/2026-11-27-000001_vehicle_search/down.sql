@@ -1,3 +1,4 @@
+DROP INDEX vehicles_model_lower_idx;
 DROP INDEX vehicles_names_trgm_idx;
 DROP INDEX vehicles_vin_suffix_idx;
 DROP INDEX vehicles_vin_prefix_idx;

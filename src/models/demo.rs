@@ -68,9 +68,11 @@ fn catalog_values() -> String {
         .join(", ")
 }
 
-/// Days from arrival to sale of the demo vehicle numbered `g` (SQL).
-fn days_to_sale(g: &str) -> String {
-    format!("(({g} * 7919) % 120)::int")
+/// The sale date of the sold demo vehicle numbered `g` (a multiple of six),
+/// received on `received`: spread over the days from its arrival to `$3`
+/// (today), so never in the future (SQL).
+fn sale_date(g: &str, received: &str) -> String {
+    format!("({received} + (({g}) / 6 * 7919 % ($3::date - {received} + 1))::int)")
 }
 
 /// Adds vehicles numbered `from..=to` (stock numbers `S00000001`…): about
@@ -103,10 +105,11 @@ pub async fn insert_batch(
                        WHEN s.r4 < 0.80 THEN 'available' ELSE 'reserved' END AS status \
            FROM src s JOIN catalog c ON c.idx = floor(s.r1 * {n_catalog})::int), \
          dated AS ( \
-           SELECT p.*, p.received + time '09:00' AS created, \
+           SELECT p.*, least(now(), p.received + time '09:00') AS created, \
                   CASE WHEN p.status = 'sold' \
-                       THEN least(now(), least($3::date, p.received + {to_sale}) + time '15:00') \
-                       ELSE p.received + time '09:00' END AS updated \
+                       THEN greatest(least(now(), p.received + time '09:00'), \
+                                     least(now(), {sold_on} + time '15:00')) \
+                       ELSE least(now(), p.received + time '09:00') END AS updated \
            FROM priced p) \
          INSERT INTO vehicles (vehicle_number, vin, year, make, model, trim, color, mileage, condition, \
                                cost_cents, list_price_cents, status, location, notes, received_on, \
@@ -127,7 +130,7 @@ pub async fn insert_batch(
                 received, created, updated, CASE WHEN status = 'sold' THEN 2 ELSE 1 END \
          FROM dated",
         catalog = catalog_values(),
-        to_sale = days_to_sale("p.g"),
+        sold_on = sale_date("p.g", "p.received"),
     );
     let inserted = diesel::sql_query(vehicles)
         .bind::<BigInt, _>(from)
@@ -135,20 +138,22 @@ pub async fn insert_batch(
         .bind::<Date, _>(today)
         .execute(conn)
         .await?;
-    let in_batch =
-        "v.vehicle_number BETWEEN 'S' || lpad($1::text, 8, '0') AND 'S' || lpad($2::text, 8, '0')";
+    // Text order: the pattern keeps out other stock numbers that sort
+    // between these two (`S0001`, `S000000015`).
+    let in_batch = "v.vehicle_number BETWEEN 'S' || lpad($1::text, 8, '0') AND 'S' || lpad($2::text, 8, '0') \
+                    AND v.vehicle_number ~ '^S[0-9]{8}$'";
     diesel::sql_query(format!(
         "WITH staff AS (SELECT array_agg(id ORDER BY id) AS ids FROM users WHERE email LIKE '%.demo@pcn.invalid') \
          INSERT INTO sales (vehicle_id, sale_price_cents, cost_cents, sold_on, customer_name, payment_method, \
                             salesperson_id, created_at) \
          SELECT v.id, (v.list_price_cents * (0.92 + random() * 0.08))::bigint / 100 * 100, v.cost_cents, \
-                least($3::date, v.received_on + {to_sale}), \
+                {sold_on}, \
                 (ARRAY['Dana','Fox','Walter','Monica','John','Olivia','Peter','Astrid'])[1 + (v.id % 8)::int] || ' ' || \
                 (ARRAY['Scully','Mulder','Skinner','Reyes','Doggett','Dunham','Bishop','Farnsworth'])[1 + (v.id / 8 % 8)::int], \
                 (ARRAY['cash','finance','card','transfer'])[1 + (v.id % 4)::int], \
                 staff.ids[1 + (v.id % array_length(staff.ids, 1))::int], v.updated_at \
          FROM vehicles v, staff WHERE {in_batch} AND v.status = 'sold'",
-        to_sale = days_to_sale("substr(v.vehicle_number, 2)::bigint"),
+        sold_on = sale_date("substr(v.vehicle_number, 2)::bigint", "v.received_on"),
     ))
     .bind::<BigInt, _>(from)
     .bind::<BigInt, _>(to)
@@ -273,9 +278,9 @@ pub async fn load(
                 done += n;
                 progress(Step::Vehicles(done));
             }
-            if !indexes.is_empty() {
-                // Check the sold-status rule now: an index cannot be built
-                // while its deferred checks are pending.
+            if !indexes.is_empty() || !keys.is_empty() {
+                // Check the sold-status rule now: no index can be built, nor
+                // key added, while its deferred checks are pending.
                 diesel::sql_query("SET CONSTRAINTS ALL IMMEDIATE")
                     .execute(conn)
                     .await?;

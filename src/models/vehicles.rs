@@ -696,7 +696,18 @@ fn like_escape(text: &str) -> String {
 struct Search {
     /// (expression, LIKE pattern): the patterns hold only code characters.
     codes: Vec<(&'static str, String)>,
-    names: String,
+    names: Names,
+}
+
+/// How make and model are matched.
+#[derive(Debug, PartialEq, Eq)]
+enum Names {
+    /// `lower(make || ' ' || model) LIKE` this: three letters or digits in a
+    /// row give the trigram index something to look up.
+    Containing(String),
+    /// A shorter search ("X5", "A4") is a whole model name or nothing: a
+    /// substring pattern without a trigram would read the whole index.
+    Model(String),
 }
 
 impl Search {
@@ -717,10 +728,18 @@ impl Search {
             codes.push(("vin", format!("{code}%")));
             codes.push(("reverse(vin)", format!("{reversed}%")));
         }
-        Self {
-            codes,
-            names: format!("%{}%", like_escape(&q.to_lowercase())),
-        }
+        let mut run = 0;
+        let trigram = q.chars().any(|c| {
+            run = if c.is_alphanumeric() { run + 1 } else { 0 };
+            run >= 3
+        });
+        let lower = q.to_lowercase();
+        let names = if trigram {
+            Names::Containing(format!("%{}%", like_escape(&lower)))
+        } else {
+            Names::Model(lower)
+        };
+        Self { codes, names }
     }
 }
 
@@ -744,10 +763,13 @@ fn with_filters<'a>(mut query: Sql<'a>, filter: &ListFilter) -> Sql<'a> {
                 .bind::<Text, _>(pattern)
                 .sql(" OR ");
         }
-        query = query
-            .sql("lower(make || ' ' || model) LIKE ")
-            .bind::<Text, _>(search.names)
-            .sql(")");
+        query = match search.names {
+            Names::Containing(pattern) => query
+                .sql("lower(make || ' ' || model) LIKE ")
+                .bind::<Text, _>(pattern),
+            Names::Model(name) => query.sql("lower(model) = ").bind::<Text, _>(name),
+        }
+        .sql(")");
     }
     query
 }
@@ -849,10 +871,12 @@ pub async fn page(
             .sql(") SELECT m.*, (SELECT count(*) FROM m) AS matches FROM m WHERE true");
         let query = paged(query, sort, cursor, limit);
         let rows: Vec<Counted> = query.query.load(conn).await?;
-        let matches = match <[Counted]>::first(&rows) {
-            Some(r) => r.matches,
-            // An empty page tells nothing of the others.
-            None => count_capped(conn, filter).await?,
+        let matches = match (<[Counted]>::first(&rows), cursor) {
+            (Some(r), _) => r.matches,
+            // An empty first page: nothing matches.
+            (None, None) => 0,
+            // An empty later page tells nothing of the others.
+            (None, Some(_)) => count_capped(conn, filter).await?,
         };
         if matches <= COUNT_CAP {
             let (rows, more) =
@@ -967,7 +991,7 @@ mod tests {
             ],
             "a VIN has no '-'"
         );
-        assert_eq!(s.names, "%s50-1a%");
+        assert_eq!(s.names, Names::Containing("%s50-1a%".into()));
         let vin = Search::new("1hgcm82633a004352");
         assert_eq!(vin.codes.len(), 4);
         assert_eq!(
@@ -979,7 +1003,11 @@ mod tests {
         assert!(Search::new(&"A".repeat(21)).codes.is_empty());
         let wild = Search::new("50%_off\\");
         assert!(wild.codes.is_empty());
-        assert_eq!(wild.names, "%50\\%\\_off\\\\%");
+        assert_eq!(wild.names, Names::Containing("%50\\%\\_off\\\\%".into()));
+        // Without three letters or digits in a row, a whole model name.
+        assert_eq!(Search::new(" X5 ").names, Names::Model("x5".into()));
+        assert_eq!(Search::new("l-1").names, Names::Model("l-1".into()));
+        assert_eq!(Search::new("%").names, Names::Model("%".into()));
     }
 
     #[test]

@@ -39,6 +39,16 @@ async fn schema_objects(app: &TestApp) -> Vec<String> {
 async fn a_bulk_load_keeps_every_rule_and_gives_back_every_index_and_key() {
     let app = TestApp::spawn().await;
     app.signed_in_as("viewer").await;
+    // A real stock number that sorts among the demo ones, with its history:
+    // the load must leave it alone.
+    app.exec(
+        "INSERT INTO vehicles (vehicle_number, year, make, model, mileage, condition, cost_cents, \
+           list_price_cents, status, received_on) \
+         VALUES ('S0001', 2020, 'Kia', 'Soul', 10, 'used', 100, 200, 'available', current_date); \
+         INSERT INTO vehicle_history (vehicle_id, version, action, snapshot) \
+         SELECT id, 1, 'created', '{}' FROM vehicles WHERE vehicle_number = 'S0001'",
+    )
+    .await;
     let before = schema_objects(&app).await;
     let today = chrono::Utc::now().date_naive();
     let mut steps = Vec::new();
@@ -62,7 +72,15 @@ async fn a_bulk_load_keeps_every_rule_and_gives_back_every_index_and_key() {
     );
 
     let count = |sql: &'static str| app.scalar_i64(sql);
-    assert_eq!(count("SELECT count(*) AS v FROM vehicles").await, 60_100);
+    assert_eq!(count("SELECT count(*) AS v FROM vehicles").await, 60_101);
+    assert_eq!(
+        count(
+            "SELECT count(*) AS v FROM vehicle_history h JOIN vehicles v ON v.id = h.vehicle_id \
+             WHERE v.vehicle_number = 'S0001'"
+        )
+        .await,
+        1
+    );
     assert_eq!(
         count("SELECT count(*) AS v FROM vehicles WHERE vehicle_number = 'S00060100'").await,
         1
@@ -92,6 +110,19 @@ async fn a_bulk_load_keeps_every_rule_and_gives_back_every_index_and_key() {
         count(
             "SELECT count(*) AS v FROM sales s JOIN vehicles v ON v.id = s.vehicle_id \
              WHERE s.sold_on < v.received_on OR s.sold_on > current_date + 1"
+        )
+        .await,
+        0
+    );
+    // Spread over the days since arrival, not piled up on today.
+    assert!(
+        count("SELECT count(*) AS v FROM sales WHERE sold_on = current_date").await < sold / 10,
+        "sales bunched on today"
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) AS v FROM vehicles \
+             WHERE created_at > now() OR updated_at < created_at OR received_on > current_date"
         )
         .await,
         0

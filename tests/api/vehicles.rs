@@ -578,7 +578,8 @@ async fn search_finds_codes_by_their_start_or_end_and_names_anywhere() {
            list_price_cents, status, received_on) VALUES \
          ('P1234', '1HGCM82633A004352', 2019, 'Honda', 'Civic', 1000, 'used', 100, 200, 'available', DATE '2026-01-01'), \
          ('U81234', 'JH4KA9650MC012345', 2018, 'Acura', 'Legend', 1000, 'used', 100, 200, 'available', DATE '2026-01-02'), \
-         ('C5000', NULL, 2021, 'Ford', 'F-150', 1000, 'used', 100, 200, 'reserved', DATE '2026-01-03')",
+         ('C5000', NULL, 2021, 'Ford', 'F-150', 1000, 'used', 100, 200, 'reserved', DATE '2026-01-03'), \
+         ('B77', NULL, 2022, 'BMW', 'X5', 1000, 'used', 100, 200, 'available', DATE '2026-01-04')",
     )
     .await;
     let found = async |q: &str| {
@@ -591,7 +592,7 @@ async fn search_finds_codes_by_their_start_or_end_and_names_anywhere() {
             .text()
             .await
             .unwrap();
-        ["P1234", "U81234", "C5000"]
+        ["P1234", "U81234", "C5000", "B77"]
             .into_iter()
             .filter(|n| page.contains(&format!(">{n}<")))
             .collect::<Vec<_>>()
@@ -612,6 +613,11 @@ async fn search_finds_codes_by_their_start_or_end_and_names_anywhere() {
     assert_eq!(found("F-150").await, ["C5000"]);
     assert_eq!(found("FORD").await, ["C5000"]);
     assert_eq!(found("egen").await, ["U81234"]);
+    // Too short for "any part": a whole model name (or a code's start or end).
+    assert_eq!(found("x5").await, ["B77"]);
+    assert_eq!(found("b7").await, ["B77"]);
+    assert_eq!(found("ivi").await, ["P1234"]);
+    assert_eq!(found("iv").await, Vec::<&str>::new());
     // Wildcards are literal.
     assert_eq!(found("_1234").await, Vec::<&str>::new());
     assert_eq!(found("%").await, Vec::<&str>::new());
