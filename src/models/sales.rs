@@ -188,22 +188,27 @@ pub async fn void(
             let Some(v) = vehicles::lock(conn, vehicle_id).await? else {
                 return Ok(VoidOutcome::NotFound);
             };
-            let voided = diesel::update(
-                sales::table
-                    .find(sale_id)
-                    .filter(sales::voided_at.is_null()),
-            )
-            .set((
-                sales::voided_at.eq(diesel::dsl::now),
-                sales::voided_by.eq(user_id),
-                sales::void_reason.eq(reason),
-            ))
-            .execute(conn)
-            .await?;
-            if voided == 0 {
+            // A vehicle's sales change only under its lock (here and in
+            // `sell`), so this stays true until commit.
+            let live: bool = sales::table
+                .find(sale_id)
+                .select(sales::voided_at.is_null())
+                .first(conn)
+                .await?;
+            if !live {
                 return Ok(VoidOutcome::AlreadyVoided);
             }
+            // The void goes in last: it takes from the day's totals
+            // (`sales_daily`), whose row stays locked until commit.
             set_status(conn, &v, Status::Available, user_id, "sale voided").await?;
+            diesel::update(sales::table.find(sale_id))
+                .set((
+                    sales::voided_at.eq(diesel::dsl::now),
+                    sales::voided_by.eq(user_id),
+                    sales::void_reason.eq(reason),
+                ))
+                .execute(conn)
+                .await?;
             Ok(VoidOutcome::Voided { vehicle_id })
         })
         .await
