@@ -68,6 +68,15 @@ fn catalog_values() -> String {
         .join(", ")
 }
 
+/// The demo salespeople's ids, as a CTE named `staff` (see `add_staff`).
+const STAFF: &str = "staff AS (SELECT array_agg(id ORDER BY id) AS ids FROM users \
+                     WHERE email LIKE '%.demo@pcn.invalid')";
+
+/// Who sold the demo vehicle with this id: one of `staff` (SQL).
+fn salesperson(id: &str) -> String {
+    format!("staff.ids[1 + ({id} % array_length(staff.ids, 1))::int]")
+}
+
 /// The sale date of the sold demo vehicle numbered `g` (a multiple of six),
 /// received on `received`: spread over the days from its arrival to `$3`
 /// (today), so never in the future (SQL).
@@ -143,7 +152,7 @@ pub async fn insert_batch(
     let in_batch = "v.vehicle_number BETWEEN 'S' || lpad($1::text, 8, '0') AND 'S' || lpad($2::text, 8, '0') \
                     AND v.vehicle_number ~ '^S[0-9]{8}$'";
     diesel::sql_query(format!(
-        "WITH staff AS (SELECT array_agg(id ORDER BY id) AS ids FROM users WHERE email LIKE '%.demo@pcn.invalid') \
+        "WITH {STAFF} \
          INSERT INTO sales (vehicle_id, sale_price_cents, cost_cents, sold_on, customer_name, payment_method, \
                             salesperson_id, created_at) \
          SELECT v.id, (v.list_price_cents * (0.92 + random() * 0.08))::bigint / 100 * 100, v.cost_cents, \
@@ -151,9 +160,10 @@ pub async fn insert_batch(
                 (ARRAY['Dana','Fox','Walter','Monica','John','Olivia','Peter','Astrid'])[1 + (v.id % 8)::int] || ' ' || \
                 (ARRAY['Scully','Mulder','Skinner','Reyes','Doggett','Dunham','Bishop','Farnsworth'])[1 + (v.id / 8 % 8)::int], \
                 (ARRAY['cash','finance','card','transfer'])[1 + (v.id % 4)::int], \
-                staff.ids[1 + (v.id % array_length(staff.ids, 1))::int], v.updated_at \
+                {seller}, v.updated_at \
          FROM vehicles v, staff WHERE {in_batch} AND v.status = 'sold'",
         sold_on = sale_date("substr(v.vehicle_number, 2)::bigint", "v.received_on"),
+        seller = salesperson("v.id"),
     ))
     .bind::<BigInt, _>(from)
     .bind::<BigInt, _>(to)
@@ -162,7 +172,7 @@ pub async fn insert_batch(
     .await?;
     // Version 1 as received (a sold vehicle was available), version 2 its sale.
     diesel::sql_query(format!(
-        "WITH staff AS (SELECT array_agg(id ORDER BY id) AS ids FROM users WHERE email LIKE '%.demo@pcn.invalid'), \
+        "WITH {STAFF}, \
          snap AS ( \
            SELECT v.id, v.status, v.created_at, v.updated_at, jsonb_build_object( \
              'vehicle_number', vehicle_number, 'vin', vin, 'year', year, 'make', make, 'model', model, \
@@ -173,12 +183,13 @@ pub async fn insert_batch(
          INSERT INTO vehicle_history (vehicle_id, version, action, snapshot, changes, changed_at, changed_by) \
          SELECT s.id, h.version, h.action, s.fields || jsonb_build_object('status', h.status), h.changes, \
                 CASE h.version WHEN 1 THEN s.created_at ELSE s.updated_at END, \
-                CASE h.version WHEN 2 THEN staff.ids[1 + (s.id % array_length(staff.ids, 1))::int] END \
+                CASE h.version WHEN 2 THEN {seller} END \
          FROM snap s CROSS JOIN staff CROSS JOIN LATERAL (VALUES \
            (1, 'created', CASE s.status WHEN 'sold' THEN 'available' ELSE s.status END, '{{}}'::jsonb), \
            (2, 'sold', 'sold', '{{\"status\": [\"Available\", \"Sold\"]}}'::jsonb) \
          ) AS h(version, action, status, changes) \
-         WHERE h.version = 1 OR s.status = 'sold'"
+         WHERE h.version = 1 OR s.status = 'sold'",
+        seller = salesperson("s.id"),
     ))
     .bind::<BigInt, _>(from)
     .bind::<BigInt, _>(to)

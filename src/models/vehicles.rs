@@ -6,7 +6,7 @@ use diesel::{
     ExpressionMethods as _, NullableExpressionMethods as _, OptionalExtension as _, QueryDsl as _,
     QueryResult, SelectableHelper as _,
     pg::Pg,
-    prelude::{Queryable, QueryableByName, Selectable},
+    prelude::{AsChangeset, Insertable, Queryable, QueryableByName, Selectable},
     result::{DatabaseErrorKind, Error as DieselError},
     sql_types::{BigInt, Date, Integer, Text},
 };
@@ -161,6 +161,50 @@ where
     }
 }
 
+/// The columns a person edits, as `VehicleFields` holds them: one list for
+/// adding and for saving (a VIN taken away is written as NULL).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = vehicles, treat_none_as_null = true)]
+struct EditedColumns<'a> {
+    vehicle_number: &'a str,
+    vin: Option<&'a str>,
+    year: i32,
+    make: &'a str,
+    model: &'a str,
+    trim: &'a str,
+    color: &'a str,
+    mileage: i32,
+    condition: &'a str,
+    cost_cents: i64,
+    list_price_cents: i64,
+    status: &'a str,
+    location: &'a str,
+    notes: &'a str,
+    received_on: NaiveDate,
+}
+
+impl<'a> From<&'a VehicleFields> for EditedColumns<'a> {
+    fn from(f: &'a VehicleFields) -> Self {
+        Self {
+            vehicle_number: &f.vehicle_number,
+            vin: f.vin.as_deref(),
+            year: f.year,
+            make: &f.make,
+            model: &f.model,
+            trim: &f.trim,
+            color: &f.color,
+            mileage: f.mileage,
+            condition: &f.condition,
+            cost_cents: f.cost_cents,
+            list_price_cents: f.list_price_cents,
+            status: f.status.as_str(),
+            location: &f.location,
+            notes: &f.notes,
+            received_on: f.received_on,
+        }
+    }
+}
+
 pub async fn create(
     conn: &mut AsyncPgConnection,
     fields: &VehicleFields,
@@ -170,21 +214,7 @@ pub async fn create(
         .transaction::<_, DieselError, _>(async |conn| {
             let id: i64 = diesel::insert_into(vehicles::table)
                 .values((
-                    vehicles::vehicle_number.eq(&fields.vehicle_number),
-                    vehicles::vin.eq(&fields.vin),
-                    vehicles::year.eq(fields.year),
-                    vehicles::make.eq(&fields.make),
-                    vehicles::model.eq(&fields.model),
-                    vehicles::trim.eq(&fields.trim),
-                    vehicles::color.eq(&fields.color),
-                    vehicles::mileage.eq(fields.mileage),
-                    vehicles::condition.eq(&fields.condition),
-                    vehicles::cost_cents.eq(fields.cost_cents),
-                    vehicles::list_price_cents.eq(fields.list_price_cents),
-                    vehicles::status.eq(fields.status.as_str()),
-                    vehicles::location.eq(&fields.location),
-                    vehicles::notes.eq(&fields.notes),
-                    vehicles::received_on.eq(fields.received_on),
+                    EditedColumns::from(fields),
                     vehicles::updated_by.eq(user_id),
                 ))
                 .returning(vehicles::id)
@@ -387,21 +417,7 @@ pub async fn save_edit(
                     .filter(vehicles::version.eq(current.version)),
             )
             .set((
-                vehicles::vehicle_number.eq(&merged.vehicle_number),
-                vehicles::vin.eq(&merged.vin),
-                vehicles::year.eq(merged.year),
-                vehicles::make.eq(&merged.make),
-                vehicles::model.eq(&merged.model),
-                vehicles::trim.eq(&merged.trim),
-                vehicles::color.eq(&merged.color),
-                vehicles::mileage.eq(merged.mileage),
-                vehicles::condition.eq(&merged.condition),
-                vehicles::cost_cents.eq(merged.cost_cents),
-                vehicles::list_price_cents.eq(merged.list_price_cents),
-                vehicles::status.eq(merged.status.as_str()),
-                vehicles::location.eq(&merged.location),
-                vehicles::notes.eq(&merged.notes),
-                vehicles::received_on.eq(merged.received_on),
+                EditedColumns::from(&merged),
                 vehicles::updated_at.eq(diesel::dsl::now),
                 vehicles::updated_by.eq(user_id),
                 vehicles::version.eq(next),

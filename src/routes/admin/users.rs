@@ -356,12 +356,7 @@ pub async fn update(
     )
     .await?;
     drop(conn);
-    let refuse = |field: &'static str, text: &str| {
-        let mut e = FieldErrors::default();
-        e.add(field, text);
-        e
-    };
-    match outcome {
+    let (field, text) = match outcome {
         UpdateOutcome::Updated {
             sessions_ended,
             changes,
@@ -380,41 +375,30 @@ pub async fn update(
                 ),
             })
             .set(&session);
-            Ok(see_other(&format!("/admin/users/{id}/edit")))
+            return Ok(see_other(&format!("/admin/users/{id}/edit")));
         }
         UpdateOutcome::Unchanged => {
             Flash::info("Nothing to save.").set(&session);
-            Ok(see_other(&format!("/admin/users/{id}/edit")))
+            return Ok(see_other(&format!("/admin/users/{id}/edit")));
         }
-        UpdateOutcome::NotFound => Err(AppError::NotFound),
-        UpdateOutcome::LastAdmin => {
-            let e = refuse(
-                "role",
-                "This is the last active admin: make someone else admin first.",
-            );
-            edit_page(
-                &admin,
-                &session,
-                &state,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e,
-            )
-            .await
-        }
-        UpdateOutcome::SelfDeactivation => {
-            let e = refuse("active", "You cannot deactivate yourself.");
-            edit_page(
-                &admin,
-                &session,
-                &state,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e,
-            )
-            .await
-        }
-    }
+        UpdateOutcome::NotFound => return Err(AppError::NotFound),
+        UpdateOutcome::LastAdmin => (
+            "role",
+            "This is the last active admin: make someone else admin first.",
+        ),
+        UpdateOutcome::SelfDeactivation => ("active", "You cannot deactivate yourself."),
+    };
+    let mut errors = FieldErrors::default();
+    errors.add(field, text);
+    edit_page(
+        &admin,
+        &session,
+        &state,
+        id,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        errors,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
