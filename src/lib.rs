@@ -4,6 +4,7 @@
 //! → `auth` extractors (who is asking) → a handler → `models` functions on a
 //! pooled connection (`db`) → an askama template (`web::render`).
 
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod cluster;

@@ -13,7 +13,7 @@ use pcn::{
     db,
     domain::{Email, NewPassword, PersonName, Role},
     models::{setup_tokens, users},
-    startup::{self, AppState},
+    startup::{self, Application},
 };
 use secrecy::{ExposeSecret as _, SecretString};
 use tracing_subscriber::EnvFilter;
@@ -102,29 +102,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn serve(config: Config) -> anyhow::Result<()> {
+fn serve(mut config: Config) -> anyhow::Result<()> {
     let database = open_database(&config)?;
+    config.database_url = Some(database.url.clone());
     let listener = TcpListener::bind(config.bind_addr()?)
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let addr = listener.local_addr()?;
-    let pool = startup::pool_on_handle(
-        database.runtime.handle(),
-        database.url.expose_secret(),
-        &config,
-    );
     let public_url = config.public_url.clone();
-    let key = startup::session_key(&config)?;
-    let workers = config.workers;
+    let app = Application::build(config, database.runtime.handle(), listener)?;
     database.runtime.block_on(async {
-        let mut conn = pool.get().await.context("connecting to the database")?;
+        let mut conn = app
+            .state()
+            .pool
+            .get()
+            .await
+            .context("connecting to the database")?;
         pcn::routes::announce_setup_link(&mut conn, &public_url).await
     })?;
-    let state = actix_web::web::Data::new(AppState::new(config, pool)?);
     println!("PCN is listening on http://{addr} (public address {public_url})");
     // actix-web stops on SIGTERM/SIGINT: it stops accepting, finishes the
     // requests in flight (up to 30 s), then returns here.
-    actix_web::rt::System::new()
-        .block_on(async move { startup::build_server(state, key, listener, workers)?.await })?;
+    actix_web::rt::System::new().block_on(async move { app.run()?.await })?;
     tracing::info!("server stopped");
     database
         .runtime
@@ -139,9 +137,7 @@ fn demo_data(config: &Config, vehicles: i64) -> anyhow::Result<()> {
     );
     let database = open_database(config)?;
     let url = database.url.expose_secret().to_string();
-    let today = chrono::Utc::now()
-        .with_timezone(&config.timezone)
-        .date_naive();
+    let today = pcn::app::today_in(config.timezone);
     let started = std::time::Instant::now();
     let added = database.runtime.block_on(async move {
         let mut conn = AsyncPgConnection::establish(&url).await?;

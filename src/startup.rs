@@ -1,6 +1,8 @@
-//! Building the application: shared state, middleware in order, the server.
+//! Building the application: key, pool and state once per process, then the
+//! server with its middleware in order. `main` and the test harness both go
+//! through `Application::build`, so what is tested is what runs.
 
-use std::{net::TcpListener, path::Path, sync::Arc, time::Duration};
+use std::{net::TcpListener, path::Path, time::Duration};
 
 use actix_session::{
     SessionMiddleware,
@@ -18,32 +20,12 @@ use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::{
-    auth::passwords::Passwords,
+    app::AppState,
     config::{Config, decode_session_key},
     db::{self, Pool},
     routes,
-    web::{AppError, headers::security_headers, rate_limit::RateLimiter},
+    web::{AppError, headers::security_headers},
 };
-
-/// What every handler can reach, built once per process and shared by all
-/// workers (never inside the `HttpServer::new` closure).
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub pool: Pool,
-    pub passwords: Passwords,
-    pub rate_limiter: RateLimiter,
-}
-
-impl AppState {
-    pub fn new(config: Config, pool: Pool) -> anyhow::Result<Self> {
-        Ok(Self {
-            passwords: Passwords::new(config.hash_concurrency)?,
-            rate_limiter: RateLimiter::new(config.rate_limit),
-            config: Arc::new(config),
-            pool,
-        })
-    }
-}
 
 pub const COOKIE_NAME: &str = "pcn";
 
@@ -78,73 +60,118 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Creates the server on `listener`; call inside an actix system.
-pub fn build_server(
+/// Everything a running PCN needs, built once: the signing key, the pool (on
+/// the database runtime), the shared state, and the socket to listen on.
+pub struct Application {
     state: web::Data<AppState>,
     key: Key,
     listener: TcpListener,
     workers: usize,
-) -> std::io::Result<Server> {
-    let secure = state.config.secure_cookies();
-    let server = HttpServer::new(move || {
-        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-            .cookie_name(COOKIE_NAME.into())
-            .cookie_secure(secure)
-            .cookie_http_only(true)
-            .cookie_same_site(SameSite::Lax)
-            .cookie_content_security(CookieContentSecurity::Signed)
-            .session_lifecycle(BrowserSession::default())
-            .build();
-        App::new()
-            .app_data(state.clone())
-            .app_data(
-                web::FormConfig::default()
-                    .limit(256 * 1024)
-                    .error_handler(|_, _| {
-                        AppError::BadRequest("The form could not be read. Go back and try again.")
-                            .into()
-                    }),
-            )
-            .app_data(web::QueryConfig::default().error_handler(|_, _| {
-                AppError::BadRequest("The address has parameters PCN does not understand.").into()
-            }))
-            .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
-            .configure(routes::configure)
-            .default_service(web::to(routes::not_found))
-            .wrap(from_fn(crate::auth::session::authenticate))
-            .wrap(from_fn(crate::web::rate_limit::limit_requests))
-            .wrap(sessions)
-            .wrap(tracing_actix_web::TracingLogger::default())
-            .wrap(from_fn(security_headers))
-    })
-    .workers(workers.max(1))
-    .shutdown_timeout(30)
-    .client_request_timeout(Duration::from_secs(10))
-    .listen(listener)?
-    .run();
-    Ok(server)
 }
 
-/// A server running on its own thread and actix system (tests, benchmarks).
-pub struct Background {
-    pub addr: std::net::SocketAddr,
-    pub handle: ServerHandle,
-}
-
-impl Background {
-    pub fn start(
-        state: web::Data<AppState>,
-        key: Key,
+impl Application {
+    /// Builds the pool on `db_runtime` (connections live there, see `db`)
+    /// without connecting, so the server starts, and answers 503, while the
+    /// database is away. `config.database_url` must be set.
+    pub fn build(
+        config: Config,
+        db_runtime: &tokio::runtime::Handle,
         listener: TcpListener,
-        workers: usize,
-    ) -> std::io::Result<Self> {
-        let addr = listener.local_addr()?;
+    ) -> anyhow::Result<Self> {
+        let url = config
+            .database_url
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no database URL"))?
+            .expose_secret()
+            .to_owned();
+        let key = session_key(&config)?;
+        let pool = pool_on_handle(db_runtime, &url, &config);
+        let workers = config.workers.max(1);
+        Ok(Self {
+            state: web::Data::new(AppState::new(config, pool)?),
+            key,
+            listener,
+            workers,
+        })
+    }
+
+    pub fn addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Starts serving; call inside an actix system. The server stops on
+    /// SIGTERM/SIGINT or through its handle, finishing requests in flight.
+    pub fn run(self) -> std::io::Result<Server> {
+        let Self {
+            state,
+            key,
+            listener,
+            workers,
+        } = self;
+        let secure = state.config.secure_cookies();
+        let server = HttpServer::new(move || {
+            let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                .cookie_name(COOKIE_NAME.into())
+                .cookie_secure(secure)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_content_security(CookieContentSecurity::Signed)
+                .session_lifecycle(BrowserSession::default())
+                .build();
+            App::new()
+                .app_data(state.clone())
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(256 * 1024)
+                        .error_handler(|_, _| {
+                            AppError::BadRequest(
+                                "The form could not be read. Go back and try again.",
+                            )
+                            .into()
+                        }),
+                )
+                .app_data(web::QueryConfig::default().error_handler(|_, _| {
+                    AppError::BadRequest("The address has parameters PCN does not understand.")
+                        .into()
+                }))
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
+                )
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+                // Each `.wrap()` goes around everything before it: the last
+                // one is the outermost and sees a request first. So a request
+                // passes: security headers (which also turn every error into
+                // a rendered page) → request log span → cookie session →
+                // request limit (per session or address) → session lookup and
+                // CSRF check → the route.
+                .wrap(from_fn(crate::auth::session::authenticate))
+                .wrap(from_fn(crate::web::rate_limit::limit_requests))
+                .wrap(sessions)
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(from_fn(security_headers))
+        })
+        .workers(workers)
+        .shutdown_timeout(30)
+        .client_request_timeout(Duration::from_secs(10))
+        .listen(listener)?
+        .run();
+        Ok(server)
+    }
+
+    /// Serves on a thread and actix system of its own (tests, benchmarks).
+    pub fn spawn(self) -> std::io::Result<Background> {
+        let addr = self.addr()?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name(format!("pcn-server-{}", addr.port()))
             .spawn(move || {
                 actix_web::rt::System::new().block_on(async move {
-                    match build_server(state, key, listener, workers) {
+                    match self.run() {
                         Ok(server) => {
                             let _ = tx.send(Ok(server.handle()));
                             let _ = server.await;
@@ -158,9 +185,17 @@ impl Background {
         let handle = rx
             .recv()
             .map_err(|_| std::io::Error::other("server thread died"))??;
-        Ok(Self { addr, handle })
+        Ok(Background { addr, handle })
     }
+}
 
+/// A server running on its own thread and actix system.
+pub struct Background {
+    pub addr: std::net::SocketAddr,
+    pub handle: ServerHandle,
+}
+
+impl Background {
     /// Stops accepting, finishes requests in flight.
     pub async fn stop(&self) {
         self.handle.stop(true).await;
@@ -177,7 +212,7 @@ pub fn db_runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// Builds the pool on the database runtime (its reaper task lives there).
-pub fn pool_on_handle(runtime: &tokio::runtime::Handle, url: &str, config: &Config) -> Pool {
+fn pool_on_handle(runtime: &tokio::runtime::Handle, url: &str, config: &Config) -> Pool {
     let settings = db::PoolSettings {
         max_size: config.pool_size,
         connection_timeout: config.pool_timeout,

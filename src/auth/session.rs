@@ -14,10 +14,10 @@ use actix_web::{
 use diesel_async::AsyncPgConnection;
 
 use crate::{
+    app::AppState,
     auth::{csrf, sha256},
     domain::Role,
     models,
-    startup::AppState,
     web::AppError,
 };
 

@@ -2,6 +2,7 @@
 //! merge of concurrent vehicle edits lives here too, apart from HTTP.
 
 mod email;
+mod field_errors;
 pub mod money;
 mod password;
 mod person_name;
@@ -10,6 +11,7 @@ pub mod sale;
 pub mod vehicle;
 
 pub use email::Email;
+pub use field_errors::FieldErrors;
 pub use money::Money;
 pub use password::{NewPassword, PasswordProblem};
 pub use person_name::PersonName;

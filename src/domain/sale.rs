@@ -4,8 +4,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::{
+    domain::FieldErrors,
     domain::{Email, Money},
-    web::FieldErrors,
 };
 
 pub const PAYMENT_METHODS: [(&str, &str); 4] = [

@@ -6,8 +6,8 @@ use chrono::{Datelike as _, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    domain::FieldErrors,
     domain::money::{Money, group_thousands},
-    web::FieldErrors,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

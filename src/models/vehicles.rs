@@ -15,12 +15,11 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 use crate::{
     db,
     domain::{
-        Role, Status,
+        FieldErrors, Role, Status,
         vehicle::{Conflict, VehicleFields, merge, proposal},
     },
     models::Sql,
     schema::{users, vehicle_history, vehicles},
-    web::FieldErrors,
 };
 
 #[derive(Queryable, Selectable, QueryableByName, Clone, Debug)]

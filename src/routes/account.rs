@@ -8,13 +8,14 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::{
+    app::AppState,
     auth::{SID_KEY, Viewer},
+    domain::FieldErrors,
     models::{
         attempts::{self, Gate, Outcome},
         sessions, users,
     },
-    startup::AppState,
-    web::{AppError, FieldErrors, Flash, Page, client_ip::client_ip, render, see_other},
+    web::{AppError, Flash, Page, client_ip::client_ip, render, see_other},
 };
 
 #[derive(Template)]

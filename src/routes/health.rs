@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use diesel_async::RunQueryDsl as _;
 
-use crate::startup::AppState;
+use crate::app::AppState;
 
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let ok = match state.pool.get().await {

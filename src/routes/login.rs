@@ -7,13 +7,13 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::{
+    app::AppState,
     auth::{self, CsrfChecked, MaybeSignedIn, Viewer, safe_next},
     domain::Email,
     models::{
         attempts::{self, Gate, Outcome},
         users,
     },
-    startup::AppState,
     web::{AppError, Flash, Page, client_ip::client_ip, render, see_other},
 };
 

@@ -9,11 +9,12 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::{
+    app::AppState,
     auth::{self, sha256},
+    domain::FieldErrors,
     domain::{Email, PersonName, Role},
     models::{setup_tokens, users},
-    startup::AppState,
-    web::{AppError, FieldErrors, Flash, Page, render, see_other},
+    web::{AppError, Flash, Page, render, see_other},
 };
 
 /// On an empty database: makes a token and prints the link to stdout,

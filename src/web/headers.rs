@@ -10,7 +10,7 @@ use actix_web::{
     web,
 };
 
-use crate::startup::AppState;
+use crate::app::AppState;
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; \

@@ -4,11 +4,9 @@
 pub mod assets;
 pub mod client_ip;
 pub mod error;
-pub mod form;
 pub mod headers;
 pub mod page;
 pub mod rate_limit;
 
 pub use error::AppError;
-pub use form::FieldErrors;
 pub use page::{Flash, Page, render, see_other};

@@ -17,7 +17,7 @@ use actix_web::{
 };
 use governor::{Quota, clock::Clock as _};
 
-use crate::{startup::AppState, web::AppError};
+use crate::{app::AppState, web::AppError};
 
 pub struct RateLimiter {
     limiter: Option<governor::DefaultKeyedRateLimiter<String>>,

@@ -14,13 +14,12 @@ use std::{
     time::Duration,
 };
 
-use actix_web::web;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
 use pcn::{
     cluster::{Cluster, Durability},
     config::Config,
     db,
-    startup::{self, AppState, Background},
+    startup::{self, Application, Background},
 };
 use reqwest::{Response, StatusCode, header};
 use secrecy::SecretString;
@@ -274,10 +273,10 @@ impl TestApp {
         config.workers = 2;
         config.hash_concurrency = 2;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let key = startup::session_key(&config).expect("session key");
-        let pool = startup::pool_on_handle(DB_RUNTIME.handle(), &db_url, &config);
-        let state = web::Data::new(AppState::new(config, pool).expect("state"));
-        let server = Background::start(state, key, listener, 2).expect("server");
+        let server = Application::build(config, DB_RUNTIME.handle(), listener)
+            .expect("application")
+            .spawn()
+            .expect("server");
         Self {
             address: format!("http://{}", server.addr),
             database,

@@ -13,9 +13,9 @@ use diesel::{
 use diesel_async::RunQueryDsl as _;
 
 use crate::{
+    app::AppState,
     auth::Admin,
     models::{attempts, audit},
-    startup::AppState,
     web::{AppError, Page, render},
 };
 

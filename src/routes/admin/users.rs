@@ -9,14 +9,15 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::{
+    app::AppState,
     auth::{Admin, Current},
+    domain::FieldErrors,
     domain::{Email, PersonName, Role},
     models::{
         audit, sessions,
         users::{self, UpdateOutcome, User, UserFilter},
     },
-    startup::AppState,
-    web::{AppError, FieldErrors, Flash, Page, render, see_other},
+    web::{AppError, Flash, Page, render, see_other},
 };
 
 pub struct UserRow {

@@ -10,11 +10,11 @@ use futures_util::stream;
 use serde::Deserialize;
 
 use crate::{
+    app::AppState,
     auth::Viewer,
     domain::{Money, sale::payment_label},
     models::sales::{self, SaleRow, SalesFilter},
     routes::vehicles::csv::neutralise,
-    startup::AppState,
     web::{AppError, Page, render},
 };
 

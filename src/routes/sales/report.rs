@@ -10,11 +10,10 @@ use chrono::{Datelike as _, NaiveDate};
 use serde::Deserialize;
 
 use crate::{
+    app::AppState,
     auth::Viewer,
     domain::{Money, money::group_thousands},
     models::sales::{self, Totals},
-    routes::vehicles::today,
-    startup::AppState,
     web::{AppError, Page, render},
 };
 
@@ -175,7 +174,7 @@ pub async fn report(
     state: web::Data<AppState>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let today = today(&state);
+    let today = state.today();
     let default_from = NaiveDate::from_ymd_opt(today.year() - 1, today.month(), 1)
         .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
         .unwrap_or(today);

@@ -6,7 +6,9 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 
 use crate::{
+    app::AppState,
     auth::Editor,
+    domain::FieldErrors,
     domain::{
         Money, Status,
         sale::{PAYMENT_METHODS, SaleForm},
@@ -15,9 +17,7 @@ use crate::{
         sales::{self, SellOutcome},
         vehicles::{self, Vehicle},
     },
-    routes::vehicles::today,
-    startup::AppState,
-    web::{AppError, FieldErrors, Flash, Page, render, see_other},
+    web::{AppError, Flash, Page, render, see_other},
 };
 
 #[derive(Template)]
@@ -78,7 +78,7 @@ pub async fn form(
     }
     let form = SaleForm {
         sale_price: Money::from_cents(v.list_price_cents).to_input(),
-        sold_on: today(&state).format("%Y-%m-%d").to_string(),
+        sold_on: state.today().format("%Y-%m-%d").to_string(),
         payment_method: "finance".into(),
         version: v.version.to_string(),
         ..SaleForm::default()
@@ -122,7 +122,7 @@ pub async fn submit(
             &sell_page(page(), v, form, errors, None),
         ));
     };
-    let fields = match form.parse(v.received_on, today(&state)) {
+    let fields = match form.parse(v.received_on, state.today()) {
         Ok(f) => f,
         Err(errors) => {
             return Ok(render(

@@ -6,11 +6,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::{
+    app::AppState,
     auth::{Admin, Current, Viewer},
+    domain::FieldErrors,
     domain::{Money, Role, sale::payment_label},
     models::sales::{self, SaleRow, VoidOutcome},
-    startup::AppState,
-    web::{AppError, FieldErrors, Flash, Page, render, see_other},
+    web::{AppError, Flash, Page, render, see_other},
 };
 
 #[derive(Template)]

@@ -6,9 +6,9 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use crate::{
+    app::AppState,
     auth::Admin,
     models::vehicles::{self, ArchiveOutcome},
-    startup::AppState,
     web::{AppError, Flash, see_other},
 };
 

@@ -5,11 +5,11 @@ use actix_web::{HttpResponse, http::header, web};
 use futures_util::stream;
 
 use crate::{
+    app::AppState,
     auth::Viewer,
     domain::Money,
     models::vehicles::{self, Cursor, ListFilter, Sort, VehicleRow},
-    routes::vehicles::{list::ListQuery, today},
-    startup::AppState,
+    routes::vehicles::list::ListQuery,
     web::AppError,
 };
 
@@ -112,7 +112,7 @@ pub async fn export(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let today = today(&state);
+    let today = state.today();
     let mut batches = Batches {
         filter: query.filter(),
         sort: query.sort(),

@@ -9,15 +9,16 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 
 use crate::{
+    app::AppState,
     auth::{Editor, SessionUser},
+    domain::FieldErrors,
     domain::{
         Role, Status, VehicleForm,
         vehicle::{CONDITIONS, Conflict, field_label},
     },
     models::vehicles::{self, EditOutcome, Refusal, Vehicle},
-    routes::vehicles::{status_choices, today},
-    startup::AppState,
-    web::{AppError, FieldErrors, Flash, Page, render, see_other},
+    routes::vehicles::status_choices,
+    web::{AppError, Flash, Page, render, see_other},
 };
 
 /// The vehicle form, for adding (`vehicle: None`) or editing.
@@ -86,7 +87,7 @@ pub async fn new(user: Editor, session: Session, state: web::Data<AppState>) -> 
     let form = VehicleForm {
         condition: "used".into(),
         status: "available".into(),
-        received_on: today(&state).format("%Y-%m-%d").to_string(),
+        received_on: state.today().format("%Y-%m-%d").to_string(),
         ..VehicleForm::default()
     };
     let page = Page::new("Add a vehicle", &session, Some(&user)).section("inventory");
@@ -110,7 +111,7 @@ pub async fn create(
             &FormPage::for_new(page, form, errors),
         )
     };
-    let fields = match form.parse(today(&state)) {
+    let fields = match form.parse(state.today()) {
         Ok(f) if f.status.in_stock() => f,
         Ok(_) => {
             let mut e = FieldErrors::default();
@@ -176,7 +177,7 @@ pub async fn update(
             "This form has no version number. Reload the vehicle and edit it again.",
         ));
     };
-    let mine = match form.parse(today(&state)) {
+    let mine = match form.parse(state.today()) {
         Ok(f) => f,
         Err(errors) => {
             let vehicle = vehicles::find(&mut conn, id)

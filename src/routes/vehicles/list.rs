@@ -8,10 +8,10 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::{
+    app::AppState,
     auth::Viewer,
     domain::{Money, Role, Status, money::group_thousands},
     models::vehicles::{self, Cursor, ListFilter, Sort, SortKey, StatusFilter, Total, VehicleRow},
-    startup::AppState,
     web::{AppError, Page, render},
 };
 
@@ -235,7 +235,7 @@ pub async fn list(
     let filter = query.filter();
     let sort = query.sort();
     let cursor = query.cursor();
-    let today = super::today(&state);
+    let today = state.today();
     let mut conn = state.pool.get().await?;
     let vehicles::Page { rows, more, total } =
         vehicles::page(&mut conn, &filter, sort, cursor.as_ref(), PAGE_SIZE, today).await?;

@@ -7,14 +7,7 @@ pub mod edit;
 pub mod list;
 pub mod show;
 
-use crate::{domain::Status, startup::AppState};
-
-/// Today in the dealership's time zone (days in stock, date limits).
-pub fn today(state: &AppState) -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&state.config.timezone)
-        .date_naive()
-}
+use crate::domain::Status;
 
 /// Status choices the edit form offers, given the current status and role.
 pub fn status_choices(current: Option<Status>, is_admin: bool) -> Vec<Status> {

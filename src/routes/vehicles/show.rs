@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
 
 use crate::{
+    app::AppState,
     auth::Viewer,
     domain::{
         Money, Role, Status,
@@ -12,8 +13,6 @@ use crate::{
         vehicle::{condition_label, field_label},
     },
     models::vehicles::{self, Vehicle},
-    routes::vehicles::today,
-    startup::AppState,
     web::{AppError, Page, render},
 };
 
@@ -66,7 +65,7 @@ pub async fn show(
     let fmt = |t: chrono::DateTime<chrono::Utc>| {
         t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
     };
-    let days = (today(&state) - v.received_on).num_days().max(0);
+    let days = (state.today() - v.received_on).num_days().max(0);
     let status = v.status();
     Ok(render(
         StatusCode::OK,

@@ -1,0 +1,38 @@
+//! What every handler can reach: configuration, the pool, the password
+//! hasher, the request limiter and the dealership's clock. Built once per
+//! process by `startup::Application::build` and shared by all workers; this
+//! module imports no routes, so routes, auth and web can all depend on it.
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+
+use crate::{auth::passwords::Passwords, config::Config, db::Pool, web::rate_limit::RateLimiter};
+
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: Pool,
+    pub passwords: Passwords,
+    pub rate_limiter: RateLimiter,
+}
+
+impl AppState {
+    pub fn new(config: Config, pool: Pool) -> anyhow::Result<Self> {
+        Ok(Self {
+            passwords: Passwords::new(config.hash_concurrency)?,
+            rate_limiter: RateLimiter::new(config.rate_limit),
+            config: Arc::new(config),
+            pool,
+        })
+    }
+
+    /// Today in the dealership's time zone (days in stock, date limits).
+    pub fn today(&self) -> NaiveDate {
+        today_in(self.config.timezone)
+    }
+}
+
+/// Today in `zone`: the one place a calendar date is read off the clock.
+pub fn today_in(zone: chrono_tz::Tz) -> NaiveDate {
+    Utc::now().with_timezone(&zone).date_naive()
+}
