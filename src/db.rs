@@ -1,9 +1,11 @@
-//! The connection pool, migrations, and how database errors are classified.
+//! The connection pool, migrations, how database errors are classified, and
+//! the retry of a transaction that failed transiently (`with_retry`).
 //!
-//! Connections are opened on a dedicated multi-threaded runtime (`DbRuntime`):
-//! each actix worker is its own single-threaded runtime, and a connection's
-//! background task lives on the runtime that opened it, so opening them on a
-//! worker would tie every pooled connection to that one worker.
+//! Connections are opened on a dedicated multi-threaded tokio runtime
+//! (`startup::db_runtime`, handed to `build_pool`): each actix worker is its
+//! own single-threaded runtime, and a connection's background task lives on
+//! the runtime that opened it, so opening them on a worker would tie every
+//! pooled connection to that one worker.
 
 use std::time::Duration;
 
@@ -22,7 +24,6 @@ use tokio::runtime::Handle;
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 pub type Pool = bb8::Pool<AsyncPgConnection>;
-pub type PooledConn = bb8::PooledConnection<'static, AsyncPgConnection>;
 
 /// How the pool is shaped; see `Config` for where these come from.
 #[derive(Clone, Debug)]
@@ -182,5 +183,23 @@ pub fn is_transient(err: &diesel::result::Error) -> bool {
         E::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
         E::DatabaseError(_, info) => info.message().contains("deadlock detected"),
         _ => false,
+    }
+}
+
+/// Runs `tx` again (up to three times) on serialization failures and
+/// deadlocks (`is_transient`); any other outcome is returned as it is.
+pub async fn with_retry<T, F>(conn: &mut AsyncPgConnection, mut tx: F) -> diesel::QueryResult<T>
+where
+    F: AsyncFnMut(&mut AsyncPgConnection) -> diesel::QueryResult<T>,
+{
+    let mut attempt = 0;
+    loop {
+        match tx(conn).await {
+            Err(e) if is_transient(&e) && attempt < 3 => {
+                attempt += 1;
+                tracing::info!(error = %e, attempt, "retrying transaction");
+            }
+            other => return other,
+        }
     }
 }

@@ -1,16 +1,45 @@
-// @generated-style: kept in step with migrations/ by hand (diesel print-schema layout).
+// @generated automatically by Diesel CLI (`diesel print-schema`, see diesel.toml).
+// Do not edit: change a migration, then regenerate. `tests/api/schema.rs` fails
+// when this file and the migrated database disagree.
 
 diesel::table! {
-    users (id) {
+    audit_log (id) {
         id -> Int8,
-        email -> Text,
-        first_name -> Text,
-        last_name -> Text,
-        role -> Text,
-        password_hash -> Text,
-        active -> Bool,
+        actor_id -> Nullable<Int8>,
+        action -> Text,
+        target_user_id -> Nullable<Int8>,
+        details -> Text,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sales (id) {
+        id -> Int8,
+        vehicle_id -> Int8,
+        sale_price_cents -> Int8,
+        cost_cents -> Int8,
+        sold_on -> Date,
+        customer_name -> Text,
+        customer_email -> Text,
+        customer_phone -> Text,
+        payment_method -> Text,
+        salesperson_id -> Int8,
+        notes -> Text,
         created_at -> Timestamptz,
-        last_sign_in_at -> Nullable<Timestamptz>,
+        voided_at -> Nullable<Timestamptz>,
+        voided_by -> Nullable<Int8>,
+        void_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sales_daily (sold_on, salesperson_id) {
+        sold_on -> Date,
+        salesperson_id -> Int8,
+        units -> Int8,
+        revenue_cents -> Int8,
+        gross_cents -> Int8,
     }
 }
 
@@ -28,6 +57,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    setup_tokens (token_hash) {
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sign_in_attempts (id) {
         id -> Int8,
         email -> Text,
@@ -39,15 +76,31 @@ diesel::table! {
 }
 
 diesel::table! {
-    setup_tokens (token_hash) {
-        token_hash -> Bytea,
+    users (id) {
+        id -> Int8,
+        email -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        active -> Bool,
         created_at -> Timestamptz,
-        expires_at -> Timestamptz,
+        last_sign_in_at -> Nullable<Timestamptz>,
     }
 }
 
-diesel::joinable!(sessions -> users (user_id));
-diesel::joinable!(sign_in_attempts -> users (user_id));
+diesel::table! {
+    vehicle_history (id) {
+        id -> Int8,
+        vehicle_id -> Int8,
+        version -> Int4,
+        changed_by -> Nullable<Int8>,
+        changed_at -> Timestamptz,
+        action -> Text,
+        snapshot -> Jsonb,
+        changes -> Jsonb,
+    }
+}
 
 diesel::table! {
     vehicles (id) {
@@ -74,51 +127,22 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    vehicle_history (id) {
-        id -> Int8,
-        vehicle_id -> Int8,
-        version -> Int4,
-        changed_by -> Nullable<Int8>,
-        changed_at -> Timestamptz,
-        action -> Text,
-        snapshot -> Jsonb,
-        changes -> Jsonb,
-    }
-}
-
-diesel::joinable!(vehicles -> users (updated_by));
-diesel::joinable!(vehicle_history -> vehicles (vehicle_id));
+diesel::joinable!(sales -> vehicles (vehicle_id));
+diesel::joinable!(sales_daily -> users (salesperson_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(sign_in_attempts -> users (user_id));
 diesel::joinable!(vehicle_history -> users (changed_by));
+diesel::joinable!(vehicle_history -> vehicles (vehicle_id));
+diesel::joinable!(vehicles -> users (updated_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    users,
-    sessions,
-    sign_in_attempts,
-    setup_tokens,
-    vehicles,
-    vehicle_history,
+    audit_log,
     sales,
+    sales_daily,
+    sessions,
+    setup_tokens,
+    sign_in_attempts,
+    users,
+    vehicle_history,
+    vehicles,
 );
-
-diesel::table! {
-    sales (id) {
-        id -> Int8,
-        vehicle_id -> Int8,
-        sale_price_cents -> Int8,
-        cost_cents -> Int8,
-        sold_on -> Date,
-        customer_name -> Text,
-        customer_email -> Text,
-        customer_phone -> Text,
-        payment_method -> Text,
-        salesperson_id -> Int8,
-        notes -> Text,
-        created_at -> Timestamptz,
-        voided_at -> Nullable<Timestamptz>,
-        voided_by -> Nullable<Int8>,
-        void_reason -> Nullable<Text>,
-    }
-}
-
-diesel::joinable!(sales -> vehicles (vehicle_id));

@@ -36,13 +36,7 @@ impl Email {
 
     /// The normalised form used to count sign-in attempts, valid or not.
     pub fn normalise_loose(input: &str) -> String {
-        input
-            .trim()
-            .to_lowercase()
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(254)
-            .collect()
+        super::text::cleaned(&input.to_lowercase(), 254)
     }
 
     pub fn as_str(&self) -> &str {

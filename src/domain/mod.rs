@@ -1,6 +1,7 @@
 //! Parsed, validated values: once one exists, it is valid. The three-way
 //! merge of concurrent vehicle edits lives here too, apart from HTTP.
 
+mod choice;
 mod email;
 mod field_errors;
 pub mod money;
@@ -8,6 +9,8 @@ mod password;
 mod person_name;
 mod role;
 pub mod sale;
+mod stored;
+pub mod text;
 pub mod vehicle;
 
 pub use email::Email;
@@ -16,4 +19,5 @@ pub use money::Money;
 pub use password::{NewPassword, PasswordProblem};
 pub use person_name::PersonName;
 pub use role::Role;
-pub use vehicle::{Status, VehicleFields, VehicleForm};
+pub use sale::PaymentMethod;
+pub use vehicle::{Condition, Status, VehicleField, VehicleFields, VehicleForm};

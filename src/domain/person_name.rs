@@ -1,21 +1,18 @@
 //! First and last names as people write them.
 
+use super::text::{Lines, TextProblem};
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PersonName(String);
 
 impl PersonName {
     pub fn parse(input: &str) -> Result<Self, &'static str> {
-        let s = input.trim();
-        if s.is_empty() {
-            return Err("Enter a name.");
+        match super::text::bounded(input, 100, Lines::One) {
+            Ok("") => Err("Enter a name."),
+            Ok(s) => Ok(Self(s.to_string())),
+            Err(TextProblem::TooLong(_)) => Err("A name has at most 100 characters."),
+            Err(TextProblem::Control) => Err("A name cannot contain control characters."),
         }
-        if s.chars().count() > 100 {
-            return Err("A name has at most 100 characters.");
-        }
-        if s.chars().any(char::is_control) {
-            return Err("A name cannot contain control characters.");
-        }
-        Ok(Self(s.to_string()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -3,23 +3,20 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::{
-    domain::FieldErrors,
-    domain::{Email, Money},
+use crate::domain::{
+    Email, FieldErrors, Money,
+    choice::choice,
+    text::{self, Lines},
 };
 
-pub const PAYMENT_METHODS: [(&str, &str); 4] = [
-    ("cash", "Cash"),
-    ("finance", "Finance"),
-    ("card", "Card"),
-    ("transfer", "Bank transfer"),
-];
-
-pub fn payment_label(p: &str) -> &'static str {
-    PAYMENT_METHODS
-        .iter()
-        .find(|(v, _)| *v == p)
-        .map_or("Unknown", |(_, l)| *l)
+choice! {
+    /// How the customer pays.
+    pub enum PaymentMethod {
+        Cash = ("cash", "Cash"),
+        Finance = ("finance", "Finance"),
+        Card = ("card", "Card"),
+        Transfer = ("transfer", "Bank transfer"),
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -49,7 +46,7 @@ pub struct SaleFields {
     pub customer_name: String,
     pub customer_email: String,
     pub customer_phone: String,
-    pub payment_method: String,
+    pub payment_method: PaymentMethod,
     pub notes: String,
 }
 
@@ -81,12 +78,10 @@ impl SaleForm {
             }
         };
         let name = self.customer_name.trim().to_string();
-        if name.is_empty() {
-            e.add("customer_name", "Enter the customer's name.");
-        } else if name.chars().count() > 200 {
-            e.add("customer_name", "Use at most 200 characters.");
-        } else if name.chars().any(char::is_control) {
-            e.add("customer_name", "Remove the control characters.");
+        match text::bounded(&name, 200, Lines::One) {
+            Ok("") => e.add("customer_name", "Enter the customer's name."),
+            Ok(_) => {}
+            Err(problem) => e.add("customer_name", problem.to_string()),
         }
         let email = match self.customer_email.trim() {
             "" => Some(String::new()),
@@ -106,22 +101,14 @@ impl SaleForm {
                 "Use digits, spaces and + - ( ) only, at most 40.",
             );
         }
-        let method = PAYMENT_METHODS
-            .iter()
-            .find(|(v, _)| *v == self.payment_method.trim())
-            .map(|(v, _)| v.to_string());
+        let method = PaymentMethod::parse(&self.payment_method);
         if method.is_none() {
             e.add("payment_method", "Choose how the customer pays.");
         }
-        let notes = self.notes.trim().to_string();
-        if notes.chars().count() > 5000 {
-            e.add("notes", "Use at most 5000 characters.");
-        } else if notes
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            e.add("notes", "Remove the control characters.");
-        }
+        let notes = e
+            .check("notes", text::bounded(&self.notes, 5000, Lines::Many))
+            .unwrap_or_default()
+            .to_string();
         match (price, sold_on, email, method) {
             (Some(price), Some(sold_on), Some(customer_email), Some(payment_method))
                 if e.is_empty() =>
@@ -172,6 +159,13 @@ mod tests {
         let f = form().parse(d("2026-10-01"), d("2026-11-23")).unwrap();
         assert_eq!(f.sale_price_cents, 2_050_000);
         assert_eq!(f.customer_email, "dana@example.com");
+        assert_eq!(f.payment_method, PaymentMethod::Finance);
+        let multi_line = SaleForm {
+            notes: " Paid in full.\r\n\tThanks ".into(),
+            ..form()
+        };
+        let f = multi_line.parse(d("2026-10-01"), d("2026-11-23")).unwrap();
+        assert_eq!(f.notes, "Paid in full.\r\n\tThanks");
     }
 
     #[test]
@@ -186,6 +180,10 @@ mod tests {
             ("customer_email", |f| f.customer_email = "dana@".into()),
             ("customer_phone", |f| f.customer_phone = "call me".into()),
             ("payment_method", |f| f.payment_method = "barter".into()),
+            ("customer_name", |f| f.customer_name = "D".repeat(201)),
+            ("customer_name", |f| f.customer_name = "Dana\nScully".into()),
+            ("notes", |f| f.notes = "n".repeat(5001)),
+            ("notes", |f| f.notes = "a\u{7}".into()),
         ];
         for (field, change) in cases {
             let mut f = form();

@@ -1,67 +1,25 @@
-//! A vehicle's editable fields, how a form becomes them, and the three-way
-//! merge that lets two people edit one vehicle without losing either's work
-//! (SPEC §5.1).
+//! A vehicle's editable fields and how a form becomes them. Its status and
+//! condition, the names of its fields, and the three-way merge that lets two
+//! people edit one vehicle without losing either's work (SPEC §5.1) each have
+//! a module below.
+
+mod condition;
+mod field;
+mod merge;
+mod status;
 
 use chrono::{Datelike as _, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    domain::FieldErrors,
-    domain::money::{Money, group_thousands},
+pub use condition::Condition;
+pub use field::VehicleField;
+pub use merge::{Conflict, merge, proposal};
+pub use status::Status;
+
+use crate::domain::{
+    FieldErrors, Money,
+    text::{self, Lines},
 };
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Available,
-    Reserved,
-    Sold,
-    Archived,
-}
-
-impl Status {
-    pub const ALL: [Status; 4] = [Self::Available, Self::Reserved, Self::Sold, Self::Archived];
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s.trim())
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Available => "available",
-            Self::Reserved => "reserved",
-            Self::Sold => "sold",
-            Self::Archived => "archived",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Available => "Available",
-            Self::Reserved => "Reserved",
-            Self::Sold => "Sold",
-            Self::Archived => "Archived",
-        }
-    }
-
-    /// Still on the lot (counts for VIN uniqueness, can be sold).
-    pub fn in_stock(self) -> bool {
-        matches!(self, Self::Available | Self::Reserved)
-    }
-}
-
-pub const CONDITIONS: [(&str, &str); 3] = [
-    ("new", "New"),
-    ("used", "Used"),
-    ("certified", "Certified pre-owned"),
-];
-
-pub fn condition_label(c: &str) -> &'static str {
-    CONDITIONS
-        .iter()
-        .find(|(v, _)| *v == c)
-        .map_or("Unknown", |(_, l)| *l)
-}
 
 /// Everything a person edits on a vehicle, validated.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,7 +32,7 @@ pub struct VehicleFields {
     pub trim: String,
     pub color: String,
     pub mileage: i32,
-    pub condition: String,
+    pub condition: Condition,
     pub cost_cents: i64,
     pub list_price_cents: i64,
     pub status: Status,
@@ -120,54 +78,24 @@ pub struct VehicleForm {
     pub version: String,
 }
 
-/// Each field: its form name and the label people see.
-pub const FIELDS: [(&str, &str); 15] = [
-    ("vehicle_number", "Stock number"),
-    ("vin", "VIN"),
-    ("year", "Year"),
-    ("make", "Make"),
-    ("model", "Model"),
-    ("trim", "Trim"),
-    ("color", "Color"),
-    ("mileage", "Mileage"),
-    ("condition", "Condition"),
-    ("cost", "Cost"),
-    ("list_price", "List price"),
-    ("status", "Status"),
-    ("location", "Location"),
-    ("notes", "Notes"),
-    ("received_on", "Received on"),
-];
-
-pub fn field_label(name: &str) -> &'static str {
-    FIELDS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or("Field", |(_, l)| *l)
-}
-
+/// A free-text field: trimmed, within `max` characters, no control
+/// characters but line breaks and tabs (the form has always accepted them).
 fn text(
     errors: &mut FieldErrors,
-    field: &'static str,
+    field: VehicleField,
     s: &str,
     required: bool,
     max: usize,
 ) -> String {
-    let v = s.trim();
-    if required && v.is_empty() {
-        errors.add(
-            field,
-            format!("Enter the {}.", field_label(field).to_lowercase()),
-        );
-    } else if v.chars().count() > max {
-        errors.add(field, format!("Use at most {max} characters."));
-    } else if v
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        errors.add(field, "Remove the control characters.");
+    match text::bounded(s, max, Lines::Many) {
+        Ok(v) if required && v.is_empty() => errors.add(
+            field.name(),
+            format!("Enter the {}.", field.label().to_lowercase()),
+        ),
+        Ok(_) => {}
+        Err(problem) => errors.add(field.name(), problem.to_string()),
     }
-    v.to_string()
+    s.trim().to_string()
 }
 
 pub fn parse_vehicle_number(s: &str) -> Result<String, &'static str> {
@@ -236,12 +164,12 @@ impl VehicleForm {
                 None
             }
         };
-        let make = text(&mut e, "make", &self.make, true, 50);
-        let model = text(&mut e, "model", &self.model, true, 50);
-        let trim = text(&mut e, "trim", &self.trim, false, 50);
-        let color = text(&mut e, "color", &self.color, false, 30);
-        let location = text(&mut e, "location", &self.location, false, 100);
-        let notes = text(&mut e, "notes", &self.notes, false, 5000);
+        let make = text(&mut e, VehicleField::Make, &self.make, true, 50);
+        let model = text(&mut e, VehicleField::Model, &self.model, true, 50);
+        let trim = text(&mut e, VehicleField::Trim, &self.trim, false, 50);
+        let color = text(&mut e, VehicleField::Color, &self.color, false, 30);
+        let location = text(&mut e, VehicleField::Location, &self.location, false, 100);
+        let notes = text(&mut e, VehicleField::Notes, &self.notes, false, 5000);
         let mileage = match whole_number(&self.mileage) {
             Some(m) if m <= 2_000_000 => Some(m as i32),
             Some(_) => {
@@ -256,10 +184,7 @@ impl VehicleForm {
                 None
             }
         };
-        let condition = CONDITIONS
-            .iter()
-            .find(|(v, _)| *v == self.condition.trim())
-            .map(|(v, _)| v.to_string());
+        let condition = Condition::parse(&self.condition);
         if condition.is_none() {
             e.add("condition", "Choose new, used or certified.");
         }
@@ -337,7 +262,7 @@ impl VehicleForm {
             trim: f.trim.clone(),
             color: f.color.clone(),
             mileage: f.mileage.to_string(),
-            condition: f.condition.clone(),
+            condition: f.condition.as_str().to_string(),
             cost: Money::from_cents(f.cost_cents).to_input(),
             list_price: Money::from_cents(f.list_price_cents).to_input(),
             status: f.status.as_str().to_string(),
@@ -351,140 +276,6 @@ impl VehicleForm {
     pub fn version(&self) -> Option<i32> {
         self.version.trim().parse().ok().filter(|v| *v >= 1)
     }
-}
-
-/// Applies `$m!(field_ident, "form name")` to every field.
-macro_rules! each_field {
-    ($m:ident) => {
-        $m!(vehicle_number, "vehicle_number");
-        $m!(vin, "vin");
-        $m!(year, "year");
-        $m!(make, "make");
-        $m!(model, "model");
-        $m!(trim, "trim");
-        $m!(color, "color");
-        $m!(mileage, "mileage");
-        $m!(condition, "condition");
-        $m!(cost_cents, "cost");
-        $m!(list_price_cents, "list_price");
-        $m!(status, "status");
-        $m!(location, "location");
-        $m!(notes, "notes");
-        $m!(received_on, "received_on");
-    };
-}
-
-impl VehicleFields {
-    /// A field's value as people read it.
-    pub fn display(&self, field: &str) -> String {
-        match field {
-            "vehicle_number" => self.vehicle_number.clone(),
-            "vin" => self.vin.clone().unwrap_or_default(),
-            "year" => self.year.to_string(),
-            "make" => self.make.clone(),
-            "model" => self.model.clone(),
-            "trim" => self.trim.clone(),
-            "color" => self.color.clone(),
-            "mileage" => group_thousands(self.mileage.max(0) as u64),
-            "condition" => condition_label(&self.condition).to_string(),
-            "cost" => Money::from_cents(self.cost_cents).to_string(),
-            "list_price" => Money::from_cents(self.list_price_cents).to_string(),
-            "status" => self.status.label().to_string(),
-            "location" => self.location.clone(),
-            "notes" => self.notes.clone(),
-            "received_on" => self.received_on.format("%Y-%m-%d").to_string(),
-            _ => String::new(),
-        }
-    }
-
-    /// The fields that differ, by form name.
-    pub fn changed_fields(&self, other: &Self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        macro_rules! diff {
-            ($f:ident, $name:literal) => {
-                if self.$f != other.$f {
-                    out.push($name);
-                }
-            };
-        }
-        each_field!(diff);
-        out
-    }
-
-    /// `{field: [before, after]}` as people read them, for the history.
-    pub fn changes_from(&self, before: &Self) -> serde_json::Value {
-        let mut map = serde_json::Map::new();
-        for f in before.changed_fields(self) {
-            map.insert(
-                f.into(),
-                serde_json::json!([before.display(f), self.display(f)]),
-            );
-        }
-        serde_json::Value::Object(map)
-    }
-}
-
-/// One field both people changed, to different values.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Conflict {
-    pub field: &'static str,
-    pub base: String,
-    pub theirs: String,
-    pub mine: String,
-}
-
-/// Three-way merge with `base` (the version the form was loaded from):
-/// a field only one side changed takes that change; a field both changed to
-/// the same value is fine; a field both changed differently is a conflict.
-pub fn merge(
-    base: &VehicleFields,
-    theirs: &VehicleFields,
-    mine: &VehicleFields,
-) -> Result<VehicleFields, Vec<Conflict>> {
-    let mut merged = theirs.clone();
-    let mut conflicts = Vec::new();
-    macro_rules! three_way {
-        ($f:ident, $name:literal) => {
-            if mine.$f != base.$f {
-                if theirs.$f == base.$f || theirs.$f == mine.$f {
-                    merged.$f = mine.$f.clone();
-                } else {
-                    conflicts.push(Conflict {
-                        field: $name,
-                        base: base.display($name),
-                        theirs: theirs.display($name),
-                        mine: mine.display($name),
-                    });
-                }
-            }
-        };
-    }
-    each_field!(three_way);
-    if conflicts.is_empty() {
-        Ok(merged)
-    } else {
-        Err(conflicts)
-    }
-}
-
-/// What the conflict page offers to save next, on top of the current version:
-/// their value where only they changed a field, mine wherever I changed one
-/// (the conflicting fields included). Resubmitting it keeps their other work.
-pub fn proposal(
-    base: &VehicleFields,
-    theirs: &VehicleFields,
-    mine: &VehicleFields,
-) -> VehicleFields {
-    let mut out = theirs.clone();
-    macro_rules! take_mine {
-        ($f:ident, $name:literal) => {
-            if mine.$f != base.$f {
-                out.$f = mine.$f.clone();
-            }
-        };
-    }
-    each_field!(take_mine);
-    out
 }
 
 #[cfg(test)]
@@ -566,69 +357,24 @@ mod tests {
         assert!(f.parse(today()).is_ok());
     }
 
-    fn fields() -> VehicleFields {
+    #[test]
+    fn snapshots_in_the_history_keep_their_json() {
+        // As every history row has stored it, before and after typed columns.
+        let stored = serde_json::json!({
+            "vehicle_number": "A-1001", "vin": "1HGCM82633A004352", "year": 2021,
+            "make": "Honda", "model": "Accord", "trim": "EX", "color": "Blue",
+            "mileage": 32000, "condition": "used", "cost_cents": 1_800_000,
+            "list_price_cents": 2_150_000, "status": "available", "location": "Lot B",
+            "notes": "", "received_on": "2026-10-01"
+        });
+        let f: VehicleFields = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(f, fields());
+        assert_eq!(serde_json::to_value(&f).unwrap(), stored);
+    }
+
+    /// A valid vehicle, for the tests of the modules below.
+    pub(super) fn fields() -> VehicleFields {
         form().parse(today()).unwrap()
-    }
-
-    #[test]
-    fn disjoint_changes_both_land() {
-        let base = fields();
-        let mut theirs = base.clone();
-        theirs.status = Status::Reserved;
-        let mut mine = base.clone();
-        mine.list_price_cents = 1_999_900;
-        let merged = merge(&base, &theirs, &mine).unwrap();
-        assert_eq!(merged.status, Status::Reserved);
-        assert_eq!(merged.list_price_cents, 1_999_900);
-    }
-
-    #[test]
-    fn same_field_changed_differently_conflicts() {
-        let base = fields();
-        let mut theirs = base.clone();
-        theirs.list_price_cents = 2_000_000;
-        let mut mine = base.clone();
-        mine.list_price_cents = 1_900_000;
-        mine.color = "Red".into();
-        let conflicts = merge(&base, &theirs, &mine).unwrap_err();
-        assert_eq!(conflicts.len(), 1);
-        assert_eq!(conflicts[0].field, "list_price");
-        assert_eq!(conflicts[0].base, "21,500.00");
-        assert_eq!(conflicts[0].theirs, "20,000.00");
-        assert_eq!(conflicts[0].mine, "19,000.00");
-    }
-
-    #[test]
-    fn the_proposal_keeps_their_other_changes_and_my_values() {
-        let base = fields();
-        let mut theirs = base.clone();
-        theirs.list_price_cents = 2_000_000;
-        theirs.color = "Green".into();
-        let mut mine = base.clone();
-        mine.list_price_cents = 1_900_000;
-        mine.mileage = 33_000;
-        let p = proposal(&base, &theirs, &mine);
-        assert_eq!(p.color, "Green");
-        assert_eq!(p.list_price_cents, 1_900_000);
-        assert_eq!(p.mileage, 33_000);
-    }
-
-    #[test]
-    fn same_change_on_both_sides_is_no_conflict() {
-        let base = fields();
-        let mut theirs = base.clone();
-        theirs.color = "Red".into();
-        let merged = merge(&base, &theirs, &theirs.clone()).unwrap();
-        assert_eq!(merged, theirs);
-    }
-
-    #[test]
-    fn changes_are_recorded_as_people_read_them() {
-        let before = fields();
-        let mut after = before.clone();
-        after.mileage = 40_000;
-        let c = after.changes_from(&before);
-        assert_eq!(c, serde_json::json!({"mileage": ["32,000", "40,000"]}));
     }
 
     proptest! {
@@ -644,18 +390,6 @@ mod tests {
             f.status = c;
             f.condition = d;
             let _ = f.parse(today());
-        }
-
-        #[test]
-        fn merge_keeps_every_one_sided_change(price in 0i64..10_000_000, miles in 0i32..500_000) {
-            let base = fields();
-            let mut theirs = base.clone();
-            theirs.mileage = miles;
-            let mut mine = base.clone();
-            mine.list_price_cents = price;
-            let merged = merge(&base, &theirs, &mine).unwrap();
-            prop_assert_eq!(merged.mileage, miles);
-            prop_assert_eq!(merged.list_price_cents, price);
         }
     }
 }

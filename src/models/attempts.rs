@@ -7,15 +7,37 @@
 
 use chrono::{DateTime, Utc};
 use diesel::{
-    QueryResult, QueryableByName,
-    sql_types::{Int8, Nullable, Text, Timestamptz},
+    ExpressionMethods as _, QueryDsl as _, QueryResult, QueryableByName,
+    prelude::Queryable,
+    sql_types::{Int8, Text, Timestamptz},
 };
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+
+use crate::schema::sign_in_attempts;
 
 /// Failures that lock one email, and one address, for `WINDOW_MINUTES`.
 pub const EMAIL_LIMIT: i64 = 5;
 pub const ADDRESS_LIMIT: i64 = 20;
 pub const WINDOW_MINUTES: i64 = 15;
+
+// The one rule for which attempts count against a limit, written once and
+// used both by `reserve` (which refuses) and `locked_now` (which the activity
+// page shows), so the two cannot disagree. `a` is the attempt judged.
+// An email's failures and pending attempts count within the window and since
+// that email's last success; an address's within the window.
+macro_rules! counted_against_email {
+    () => {
+        "a.outcome IN ('failure', 'pending') \
+         AND a.attempted_at > greatest(now() - interval '15 minutes', \
+             coalesce((SELECT max(s.attempted_at) FROM sign_in_attempts s \
+                       WHERE s.email = a.email AND s.outcome = 'success'), '-infinity'))"
+    };
+}
+macro_rules! counted_against_address {
+    () => {
+        "a.outcome IN ('failure', 'pending') AND a.attempted_at > now() - interval '15 minutes'"
+    };
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
@@ -57,27 +79,21 @@ pub async fn reserve(conn: &mut AsyncPgConnection, email: &str, ip: &str) -> Que
         .execute(conn)
         .await?;
         // Failures of this email since its last success, within the window.
-        let by_email: Vec<At> = diesel::sql_query(
-            "SELECT attempted_at AS at FROM sign_in_attempts \
-             WHERE email = $1 AND outcome IN ('failure', 'pending') \
-               AND attempted_at > greatest(now() - make_interval(mins => $2::int), \
-                   coalesce((SELECT max(attempted_at) FROM sign_in_attempts \
-                             WHERE email = $1 AND outcome = 'success'), '-infinity')) \
-             ORDER BY attempted_at DESC LIMIT $3",
-        )
+        let by_email: Vec<At> = diesel::sql_query(concat!(
+            "SELECT a.attempted_at AS at FROM sign_in_attempts a WHERE a.email = $1 AND ",
+            counted_against_email!(),
+            " ORDER BY a.attempted_at DESC LIMIT $2"
+        ))
         .bind::<Text, _>(&email)
-        .bind::<Int8, _>(WINDOW_MINUTES)
         .bind::<Int8, _>(EMAIL_LIMIT)
         .load(conn)
         .await?;
-        let by_ip: Vec<At> = diesel::sql_query(
-            "SELECT attempted_at AS at FROM sign_in_attempts \
-             WHERE ip = $1 AND outcome IN ('failure', 'pending') \
-               AND attempted_at > now() - make_interval(mins => $2::int) \
-             ORDER BY attempted_at DESC LIMIT $3",
-        )
+        let by_ip: Vec<At> = diesel::sql_query(concat!(
+            "SELECT a.attempted_at AS at FROM sign_in_attempts a WHERE a.ip = $1 AND ",
+            counted_against_address!(),
+            " ORDER BY a.attempted_at DESC LIMIT $2"
+        ))
         .bind::<Text, _>(&ip)
-        .bind::<Int8, _>(WINDOW_MINUTES)
         .bind::<Int8, _>(ADDRESS_LIMIT)
         .load(conn)
         .await?;
@@ -126,13 +142,92 @@ pub async fn finish(
         Outcome::Success => "success",
         Outcome::Failure => "failure",
     };
-    diesel::sql_query(
-        "UPDATE sign_in_attempts SET outcome = $2, user_id = coalesce($3, user_id) WHERE id = $1",
-    )
-    .bind::<Int8, _>(attempt_id)
-    .bind::<Text, _>(outcome)
-    .bind::<Nullable<Int8>, _>(user_id)
-    .execute(conn)
-    .await
+    let row = sign_in_attempts::table.find(attempt_id);
+    match user_id {
+        Some(user_id) => {
+            diesel::update(row)
+                .set((
+                    sign_in_attempts::outcome.eq(outcome),
+                    sign_in_attempts::user_id.eq(user_id),
+                ))
+                .execute(conn)
+                .await
+        }
+        None => {
+            diesel::update(row)
+                .set(sign_in_attempts::outcome.eq(outcome))
+                .execute(conn)
+                .await
+        }
+    }
     .map(drop)
+}
+
+/// An email or address that sign-in refuses right now.
+#[derive(QueryableByName, Clone, Debug, PartialEq, Eq)]
+pub struct Locked {
+    /// `email` or `address`.
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = Int8)]
+    pub failures: i64,
+}
+
+/// Every email and address at or over its limit: exactly those `reserve`
+/// would refuse now, since both count with the same rule.
+pub async fn locked_now(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Locked>> {
+    diesel::sql_query(concat!(
+        "SELECT 'email' AS kind, a.email AS key, count(*) AS failures FROM sign_in_attempts a WHERE ",
+        counted_against_email!(),
+        " GROUP BY a.email HAVING count(*) >= $1 \
+         UNION ALL \
+         SELECT 'address', a.ip, count(*) FROM sign_in_attempts a WHERE ",
+        counted_against_address!(),
+        " GROUP BY a.ip HAVING count(*) >= $2 ORDER BY 3 DESC, 2"
+    ))
+    .bind::<Int8, _>(EMAIL_LIMIT)
+    .bind::<Int8, _>(ADDRESS_LIMIT)
+    .load(conn)
+    .await
+}
+
+/// A sign-in attempt as the activity page lists it.
+#[derive(Queryable, Clone, Debug)]
+pub struct Attempt {
+    pub attempted_at: DateTime<Utc>,
+    pub email: String,
+    pub ip: String,
+    pub outcome: String,
+}
+
+/// The newest attempts, whatever their outcome.
+pub async fn recent(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<Attempt>> {
+    sign_in_attempts::table
+        .select((
+            sign_in_attempts::attempted_at,
+            sign_in_attempts::email,
+            sign_in_attempts::ip,
+            sign_in_attempts::outcome,
+        ))
+        .order((
+            sign_in_attempts::attempted_at.desc(),
+            sign_in_attempts::id.desc(),
+        ))
+        .limit(limit)
+        .load(conn)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counting_rule_uses_the_window() {
+        let window = format!("interval '{WINDOW_MINUTES} minutes'");
+        assert!(counted_against_email!().contains(&window));
+        assert!(counted_against_address!().contains(&window));
+    }
 }

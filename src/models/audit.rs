@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel::{
-    QueryResult, QueryableByName,
-    sql_types::{BigInt, Nullable, Text, Timestamptz},
+    ExpressionMethods as _, JoinOnDsl as _, NullableExpressionMethods as _, QueryDsl as _,
+    QueryResult, prelude::Queryable,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
+
+use crate::schema::{audit_log, users};
 
 pub async fn record(
     conn: &mut AsyncPgConnection,
@@ -14,30 +16,38 @@ pub async fn record(
     target_user_id: Option<i64>,
     details: &str,
 ) -> QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO audit_log (actor_id, action, target_user_id, details) VALUES ($1, $2, $3, $4)",
-    )
-    .bind::<BigInt, _>(actor_id)
-    .bind::<Text, _>(action)
-    .bind::<Nullable<BigInt>, _>(target_user_id)
-    .bind::<Text, _>(details)
-    .execute(conn)
-    .await
-    .map(drop)
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::actor_id.eq(actor_id),
+            audit_log::action.eq(action),
+            audit_log::target_user_id.eq(target_user_id),
+            audit_log::details.eq(details),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
-#[derive(QueryableByName, Clone, Debug)]
+/// One entry as pages show it: who did what to whom.
+#[derive(Clone, Debug)]
 pub struct Entry {
-    #[diesel(sql_type = Timestamptz)]
     pub at: DateTime<Utc>,
-    #[diesel(sql_type = Text)]
+    /// The admin's name, or "system".
     pub actor: String,
-    #[diesel(sql_type = Text)]
     pub action: String,
-    #[diesel(sql_type = Text)]
+    /// The email of the user acted on, or empty.
     pub target: String,
-    #[diesel(sql_type = Text)]
     pub details: String,
+}
+
+#[derive(Queryable)]
+struct Row {
+    at: DateTime<Utc>,
+    actor_first: Option<String>,
+    actor_last: Option<String>,
+    action: String,
+    target: Option<String>,
+    details: String,
 }
 
 /// The newest entries, optionally about one user.
@@ -46,14 +56,36 @@ pub async fn recent(
     about: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<Entry>> {
-    diesel::sql_query(
-        "SELECT a.at, coalesce(ac.first_name || ' ' || ac.last_name, 'system') AS actor, a.action, \
-                coalesce(t.email, '') AS target, a.details \
-         FROM audit_log a LEFT JOIN users ac ON ac.id = a.actor_id LEFT JOIN users t ON t.id = a.target_user_id \
-         WHERE ($1::bigint IS NULL OR a.target_user_id = $1) ORDER BY a.at DESC, a.id DESC LIMIT $2",
-    )
-    .bind::<Nullable<BigInt>, _>(about)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-    .await
+    let (actor, target) = diesel::alias!(users as actor, users as target);
+    let mut query = audit_log::table
+        .left_join(actor.on(audit_log::actor_id.eq(actor.field(users::id).nullable())))
+        .left_join(target.on(audit_log::target_user_id.eq(target.field(users::id).nullable())))
+        .select((
+            audit_log::at,
+            actor.field(users::first_name).nullable(),
+            actor.field(users::last_name).nullable(),
+            audit_log::action,
+            target.field(users::email).nullable(),
+            audit_log::details,
+        ))
+        .order((audit_log::at.desc(), audit_log::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(id) = about {
+        query = query.filter(audit_log::target_user_id.eq(id));
+    }
+    let rows: Vec<Row> = query.load(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Entry {
+            at: r.at,
+            actor: match (r.actor_first, r.actor_last) {
+                (Some(first), Some(last)) => format!("{first} {last}"),
+                _ => "system".into(),
+            },
+            action: r.action,
+            target: r.target.unwrap_or_default(),
+            details: r.details,
+        })
+        .collect())
 }

@@ -2,13 +2,13 @@
 //! over `generate_series`): a million vehicles without a million round trips.
 
 use chrono::NaiveDate;
-
-use crate::db::quote_ident;
 use diesel::{
-    QueryResult, QueryableByName,
+    ExpressionMethods as _, QueryResult, QueryableByName,
     sql_types::{BigInt, Date},
 };
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+
+use crate::{db::quote_ident, domain::Role, schema::users};
 
 /// Make, model, typical new price in dollars.
 const CATALOG: &[(&str, &str, i64)] = &[
@@ -326,18 +326,33 @@ pub async fn load(
 /// A handful of demo salespeople, who cannot sign in (their password hash
 /// matches nothing).
 async fn add_staff(conn: &mut AsyncPgConnection) -> QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO users (email, first_name, last_name, role, password_hash, active) VALUES \
-           ('alex.demo@pcn.invalid', 'Alex', 'Morgan', 'editor', '!', false), \
-           ('sam.demo@pcn.invalid', 'Sam', 'Rivera', 'editor', '!', false), \
-           ('jo.demo@pcn.invalid', 'Jo', 'Chen', 'editor', '!', false), \
-           ('kim.demo@pcn.invalid', 'Kim', 'Novak', 'editor', '!', false), \
-           ('lee.demo@pcn.invalid', 'Lee', 'Okoro', 'editor', '!', false) \
-         ON CONFLICT (email) DO NOTHING",
-    )
-    .execute(conn)
-    .await
-    .map(drop)
+    const STAFF: [(&str, &str, &str); 5] = [
+        ("alex.demo@pcn.invalid", "Alex", "Morgan"),
+        ("sam.demo@pcn.invalid", "Sam", "Rivera"),
+        ("jo.demo@pcn.invalid", "Jo", "Chen"),
+        ("kim.demo@pcn.invalid", "Kim", "Novak"),
+        ("lee.demo@pcn.invalid", "Lee", "Okoro"),
+    ];
+    let rows: Vec<_> = STAFF
+        .iter()
+        .map(|(email, first, last)| {
+            (
+                users::email.eq(*email),
+                users::first_name.eq(*first),
+                users::last_name.eq(*last),
+                users::role.eq(Role::Editor),
+                users::password_hash.eq("!"),
+                users::active.eq(false),
+            )
+        })
+        .collect();
+    diesel::insert_into(users::table)
+        .values(rows)
+        .on_conflict(users::email)
+        .do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// A foreign key constraint that references `vehicles`.

@@ -1,5 +1,26 @@
 //! Database access: functions that take a connection and return `QueryResult`.
 //! Handlers call these; they do not build SQL themselves.
+//!
+//! # How a query is written
+//!
+//! **The diesel DSL for plain reads and writes.** `schema.rs` is generated
+//! from the migrations, so every table and column is there; diesel checks the
+//! query against it, and caches its prepared statement per connection, so
+//! PostgreSQL plans it once. Columns holding a choice are typed (`Status`,
+//! `Role`, …; see `domain::stored`).
+//!
+//! **Raw SQL only where the DSL cannot say it**: recursive CTEs, `EXPLAIN`,
+//! keyset row comparisons (`(sold_on, id) < ($1, $2)`), advisory locks,
+//! set-returning functions (`generate_series`), sums diesel would type as
+//! `numeric`. Then it is built with `Sql` from fixed `&'static str`
+//! fragments, every value a bound parameter; a fragment that depends on a
+//! choice (a sort column) comes from a `match` returning `&'static str`, never
+//! from `format!`. Remember that diesel prepares no `sql_query` once per
+//! connection: a hot path on raw SQL is planned on every call.
+//!
+//! The demo loader (`demo`) is the one exception: it generates a million rows
+//! inside PostgreSQL and replays DDL it reads from the catalogue; the names it
+//! splices in go through `db::quote_ident`.
 
 pub mod attempts;
 pub mod audit;
@@ -7,26 +28,28 @@ pub mod demo;
 pub mod sales;
 pub mod sessions;
 pub mod setup_tokens;
+pub mod stats;
 pub mod users;
 pub mod vehicles;
 
 use diesel::pg::Pg;
 
-/// Raw SQL with numbered placeholders written as values are bound.
+/// Raw SQL with numbered placeholders written as values are bound. It takes
+/// only `&'static str` fragments, so no value can reach the SQL text.
 pub(crate) struct Sql<'a> {
     pub(crate) query: diesel::query_builder::BoxedSqlQuery<'a, Pg, diesel::query_builder::SqlQuery>,
     binds: usize,
 }
 
 impl<'a> Sql<'a> {
-    pub(crate) fn new(sql: &str) -> Self {
+    pub(crate) fn new(sql: &'static str) -> Self {
         Self {
             query: diesel::sql_query(sql).into_boxed(),
             binds: 0,
         }
     }
 
-    pub(crate) fn sql(mut self, sql: &str) -> Self {
+    pub(crate) fn sql(mut self, sql: &'static str) -> Self {
         self.query = self.query.sql(sql);
         self
     }
@@ -43,5 +66,21 @@ impl<'a> Sql<'a> {
             .sql(format!("${}", self.binds))
             .bind::<ST, V>(value);
         self
+    }
+}
+
+/// `text` for a LIKE pattern, its `%`, `_` and `\` taken literally.
+pub(crate) fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_wildcards_are_taken_literally() {
+        assert_eq!(super::escape_like("50%_off\\"), "50\\%\\_off\\\\");
+        assert_eq!(super::escape_like("plain"), "plain");
     }
 }

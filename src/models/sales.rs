@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
     ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, QueryResult,
+    TextExpressionMethods as _,
     pg::Pg,
     prelude::{Queryable, QueryableByName, Selectable},
     sql_types::{BigInt, Date, Nullable, Text},
@@ -10,12 +11,10 @@ use diesel::{
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 
 use crate::{
-    domain::{Status, sale::SaleFields},
-    models::{
-        Sql,
-        vehicles::{self, with_retry},
-    },
-    schema::{sales, vehicles as vehicles_table},
+    db::with_retry,
+    domain::{PaymentMethod, Status, sale::SaleFields},
+    models::{Sql, escape_like, vehicles},
+    schema::{sales, users},
 };
 
 #[derive(Queryable, Selectable, QueryableByName, Clone, Debug)]
@@ -29,7 +28,7 @@ pub struct Sale {
     pub customer_name: String,
     pub customer_email: String,
     pub customer_phone: String,
-    pub payment_method: String,
+    pub payment_method: PaymentMethod,
     pub salesperson_id: i64,
     pub notes: String,
     pub created_at: DateTime<Utc>,
@@ -74,7 +73,7 @@ pub async fn sell(
             let Some(v) = vehicles::lock(conn, vehicle_id).await? else {
                 return Ok(SellOutcome::NotFound);
             };
-            match v.status() {
+            match v.status {
                 Status::Sold => {
                     let winner = live_sale_id(conn, vehicle_id).await?.unwrap_or_default();
                     return Ok(SellOutcome::AlreadySold { sale_id: winner });
@@ -85,7 +84,7 @@ pub async fn sell(
             }
             // The sale goes in last: its insert adds to the day's totals
             // (`sales_daily`), whose row stays locked until commit.
-            set_status(conn, &v, Status::Sold, user_id, "sold").await?;
+            vehicles::set_status(conn, &v, Status::Sold, user_id, "sold").await?;
             let sale_id: i64 = diesel::insert_into(sales::table)
                 .values((
                     sales::vehicle_id.eq(vehicle_id),
@@ -95,7 +94,7 @@ pub async fn sell(
                     sales::customer_name.eq(&sale.customer_name),
                     sales::customer_email.eq(&sale.customer_email),
                     sales::customer_phone.eq(&sale.customer_phone),
-                    sales::payment_method.eq(&sale.payment_method),
+                    sales::payment_method.eq(sale.payment_method),
                     sales::salesperson_id.eq(user_id),
                     sales::notes.eq(&sale.notes),
                 ))
@@ -106,43 +105,6 @@ pub async fn sell(
         })
         .await
     })
-    .await
-}
-
-/// Moves a locked vehicle to `status`, one version up, with its history row.
-async fn set_status(
-    conn: &mut AsyncPgConnection,
-    v: &vehicles::Vehicle,
-    status: Status,
-    user_id: i64,
-    action: &str,
-) -> QueryResult<()> {
-    let before = v.fields();
-    let mut after = before.clone();
-    after.status = status;
-    let next = v.version + 1;
-    diesel::update(
-        vehicles_table::table
-            .filter(vehicles_table::id.eq(v.id))
-            .filter(vehicles_table::version.eq(v.version)),
-    )
-    .set((
-        vehicles_table::status.eq(status.as_str()),
-        vehicles_table::updated_at.eq(diesel::dsl::now),
-        vehicles_table::updated_by.eq(user_id),
-        vehicles_table::version.eq(next),
-    ))
-    .execute(conn)
-    .await?;
-    vehicles::write_history(
-        conn,
-        v.id,
-        next,
-        user_id,
-        action,
-        &after,
-        after.changes_from(&before),
-    )
     .await
 }
 
@@ -200,7 +162,7 @@ pub async fn void(
             }
             // The void goes in last: it takes from the day's totals
             // (`sales_daily`), whose row stays locked until commit.
-            set_status(conn, &v, Status::Available, user_id, "sale voided").await?;
+            vehicles::set_status(conn, &v, Status::Available, user_id, "sale voided").await?;
             diesel::update(sales::table.find(sale_id))
                 .set((
                     sales::voided_at.eq(diesel::dsl::now),
@@ -240,6 +202,8 @@ impl std::ops::Deref for SaleRow {
     }
 }
 
+/// A sale with its vehicle and people. Raw SQL because the list pages by a
+/// keyset row comparison; `find` reads the same row.
 const ROW_SQL: &str = "SELECT s.*, v.vehicle_number, \
        concat_ws(' ', v.year, v.make, v.model, nullif(v.trim, '')) AS vehicle_title, v.vin, \
        u.first_name || ' ' || u.last_name AS salesperson, \
@@ -276,13 +240,7 @@ fn with_filters<'a>(mut q: Sql<'a>, f: &SalesFilter) -> Sql<'a> {
         q = q.sql(" AND s.salesperson_id = ").bind::<BigInt, _>(p);
     }
     if let Some(c) = f.customer.as_deref().filter(|c| !c.is_empty()) {
-        let pattern = format!(
-            "%{}%",
-            c.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = format!("%{}%", escape_like(&c.to_lowercase()));
         q = q
             .sql(" AND lower(s.customer_name) LIKE ")
             .bind::<Text, _>(pattern);
@@ -382,20 +340,15 @@ pub async fn by_salesperson(
     .await
 }
 
-/// Everyone who has sold something, for the salesperson filter.
+/// Everyone who has sold something, for the salesperson filter, by name.
 pub async fn salespeople(conn: &mut AsyncPgConnection) -> QueryResult<Vec<(i64, String)>> {
-    #[derive(QueryableByName)]
-    struct P {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
-    let rows: Vec<P> = diesel::sql_query(
-        "SELECT u.id, u.first_name || ' ' || u.last_name AS name FROM users u \
-         WHERE EXISTS (SELECT 1 FROM sales s WHERE s.salesperson_id = u.id) ORDER BY 2",
-    )
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().map(|p| (p.id, p.name)).collect())
+    let name = users::first_name.concat(" ").concat(users::last_name);
+    users::table
+        .filter(diesel::dsl::exists(
+            sales::table.filter(sales::salesperson_id.eq(users::id)),
+        ))
+        .select((users::id, name))
+        .order(name)
+        .load(conn)
+        .await
 }

@@ -3,31 +3,57 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use diesel::{
-    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, QueryResult, QueryableByName,
-    sql_types::{Bool, Bytea, Double, Int8, Text},
+    BoolExpressionMethods as _, BoxableExpression, ExpressionMethods as _, OptionalExtension as _,
+    QueryDsl as _, QueryResult,
+    data_types::PgInterval,
+    dsl::{IntervalDsl as _, now},
+    pg::Pg,
+    prelude::Queryable,
+    sql_types::Bool,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 
-use crate::schema::sessions;
+use crate::{
+    domain::Role,
+    schema::{sessions, users},
+};
 
 /// A live session and the user it belongs to.
-#[derive(QueryableByName, Clone, Debug)]
+#[derive(Queryable, Clone, Debug)]
 pub struct LiveSession {
-    #[diesel(sql_type = Int8)]
     pub session_id: i64,
-    #[diesel(sql_type = Bool)]
     pub seen_long_ago: bool,
-    #[diesel(sql_type = Int8)]
     pub user_id: i64,
-    #[diesel(sql_type = Text)]
     pub email: String,
-    #[diesel(sql_type = Text)]
     pub first_name: String,
-    #[diesel(sql_type = Text)]
     pub last_name: String,
-    #[diesel(sql_type = Text)]
-    pub role: String,
+    pub role: Role,
+}
+
+/// Sessions joined with their users: where the `live` rule is judged.
+type WithUser = diesel::helper_types::InnerJoinQuerySource<sessions::table, users::table>;
+
+/// The one rule for "a live session", used by sign-in checks, the account
+/// page and the activity page alike: not revoked, seen within the idle
+/// timeout, begun within the absolute lifetime, and its user still active.
+/// Judged by the database clock, so every instance agrees.
+fn live(
+    idle: Duration,
+    lifetime: Duration,
+) -> Box<dyn BoxableExpression<WithUser, Pg, SqlType = Bool>> {
+    Box::new(
+        sessions::revoked_at
+            .is_null()
+            .and(users::active)
+            .and((sessions::last_seen_at + interval(idle)).gt(now))
+            .and((sessions::created_at + interval(lifetime)).gt(now)),
+    )
+}
+
+fn interval(d: Duration) -> PgInterval {
+    PgInterval::from_microseconds(i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 pub async fn create(
@@ -53,28 +79,29 @@ fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
-/// The session behind `token_hash`, if it is open, within its idle and
-/// absolute limits, and its user is active.
+/// The session behind `token_hash`, if it is live (see `live`).
 pub async fn find_live(
     conn: &mut AsyncPgConnection,
     token_hash: &[u8],
     idle: Duration,
     lifetime: Duration,
 ) -> QueryResult<Option<LiveSession>> {
-    diesel::sql_query(
-        "SELECT s.id AS session_id, s.last_seen_at < now() - interval '1 minute' AS seen_long_ago, \
-                u.id AS user_id, u.email, u.first_name, u.last_name, u.role \
-         FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND u.active \
-           AND s.created_at > now() - make_interval(secs => $2) \
-           AND s.last_seen_at > now() - make_interval(secs => $3)",
-    )
-    .bind::<Bytea, _>(token_hash)
-    .bind::<Double, _>(lifetime.as_secs_f64())
-    .bind::<Double, _>(idle.as_secs_f64())
-    .get_result(conn)
-    .await
-    .optional()
+    sessions::table
+        .inner_join(users::table)
+        .filter(sessions::token_hash.eq(token_hash))
+        .filter(live(idle, lifetime))
+        .select((
+            sessions::id,
+            (sessions::last_seen_at + 1.minute()).lt(now),
+            users::id,
+            users::email,
+            users::first_name,
+            users::last_name,
+            users::role,
+        ))
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// Written at most once a minute per session (see `seen_long_ago`).
@@ -128,24 +155,57 @@ pub async fn revoke_all_for_user(
     .await
 }
 
-/// How many open, unexpired sessions a user has (shown on the account page).
-pub async fn count_open_for_user(
+/// How many live sessions a user has (shown on the account page).
+pub async fn count_live_for_user(
     conn: &mut AsyncPgConnection,
     user_id: i64,
     idle: Duration,
+    lifetime: Duration,
 ) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = Int8)]
-        n: i64,
-    }
-    diesel::sql_query(
-        "SELECT count(*) AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL \
-         AND last_seen_at > now() - make_interval(secs => $2)",
-    )
-    .bind::<Int8, _>(user_id)
-    .bind::<Double, _>(idle.as_secs_f64())
-    .get_result::<N>(conn)
-    .await
-    .map(|r| r.n)
+    sessions::table
+        .inner_join(users::table)
+        .filter(sessions::user_id.eq(user_id))
+        .filter(live(idle, lifetime))
+        .count()
+        .get_result(conn)
+        .await
+}
+
+/// A live session as the activity page lists it.
+#[derive(Queryable, Clone, Debug)]
+pub struct OpenSession {
+    pub user_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Every live session, most recently seen first (at most `limit`).
+pub async fn list_live(
+    conn: &mut AsyncPgConnection,
+    idle: Duration,
+    lifetime: Duration,
+    limit: i64,
+) -> QueryResult<Vec<OpenSession>> {
+    sessions::table
+        .inner_join(users::table)
+        .filter(live(idle, lifetime))
+        .order((sessions::last_seen_at.desc(), sessions::id.desc()))
+        .limit(limit)
+        .select((
+            users::id,
+            users::first_name,
+            users::last_name,
+            users::email,
+            sessions::created_at,
+            sessions::last_seen_at,
+            sessions::ip,
+            sessions::user_agent,
+        ))
+        .load(conn)
+        .await
 }

@@ -7,13 +7,17 @@ use crate::schema::setup_tokens;
 
 /// Tokens stay valid for a day; every server start on an empty database adds one.
 pub async fn insert(conn: &mut AsyncPgConnection, token_hash: &[u8]) -> QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO setup_tokens (token_hash, expires_at) VALUES ($1, now() + interval '1 day')",
-    )
-    .bind::<diesel::sql_types::Bytea, _>(token_hash)
-    .execute(conn)
-    .await
-    .map(drop)
+    diesel::insert_into(setup_tokens::table)
+        .values((
+            setup_tokens::token_hash.eq(token_hash),
+            // By the database clock, like every expiry.
+            setup_tokens::expires_at.eq(diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
+                "now() + interval '1 day'",
+            )),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 pub async fn is_valid(conn: &mut AsyncPgConnection, token_hash: &[u8]) -> QueryResult<bool> {

@@ -1,14 +1,21 @@
 //! Staff accounts.
 
 use chrono::{DateTime, Utc};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{
     BoolExpressionMethods as _, ExpressionMethods as _, OptionalExtension as _, QueryDsl as _,
     QueryResult, SelectableHelper as _, TextExpressionMethods as _,
     prelude::{Identifiable, Insertable, Queryable, Selectable},
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
+use diesel_async::{
+    AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _, SimpleAsyncConnection as _,
+};
 
-use crate::{domain::Role, schema::users};
+use crate::{
+    domain::{Email, PersonName, Role},
+    models::{audit, sessions, setup_tokens},
+    schema::users,
+};
 
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = users)]
@@ -17,7 +24,7 @@ pub struct User {
     pub email: String,
     pub first_name: String,
     pub last_name: String,
-    pub role: String,
+    pub role: Role,
     pub password_hash: String,
     pub active: bool,
     pub created_at: DateTime<Utc>,
@@ -25,24 +32,55 @@ pub struct User {
 }
 
 impl User {
-    /// Unknown role text cannot happen (a CHECK constraint); read it as the least.
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Viewer)
-    }
-
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
     }
 }
 
+/// A user about to be created: the one way to build one (admin page, first
+/// setup, the command line, test fixtures), from values already validated.
 #[derive(Insertable, Debug)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
-    pub email: &'a str,
-    pub first_name: &'a str,
-    pub last_name: &'a str,
-    pub role: &'a str,
-    pub password_hash: &'a str,
+    email: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+    role: Role,
+    password_hash: &'a str,
+}
+
+impl<'a> NewUser<'a> {
+    pub fn new(
+        email: &'a Email,
+        first_name: &'a PersonName,
+        last_name: &'a PersonName,
+        role: Role,
+        password_hash: &'a str,
+    ) -> Self {
+        Self {
+            email: email.as_str(),
+            first_name: first_name.as_str(),
+            last_name: last_name.as_str(),
+            role,
+            password_hash,
+        }
+    }
+}
+
+/// Why a user could not be created.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CreateRefused {
+    /// Someone already signs in with this email.
+    EmailTaken,
+}
+
+/// Why the first admin could not be created through `/setup`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FirstAdminRefused {
+    /// Somebody exists already: setup is over.
+    AlreadySetUp,
+    /// The setup link is unknown or expired.
+    BadLink,
 }
 
 pub async fn find_by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<Option<User>> {
@@ -62,13 +100,66 @@ pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<User> {
         .await
 }
 
-/// Fails with a unique violation when the email is taken.
-pub async fn insert(conn: &mut AsyncPgConnection, new: &NewUser<'_>) -> QueryResult<User> {
+/// Creates a user; with an `actor` (an admin), the audit row is written in
+/// the same transaction.
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    new: &NewUser<'_>,
+    actor: Option<i64>,
+) -> QueryResult<Result<User, CreateRefused>> {
+    conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+        let user = match insert(conn, new).await {
+            Ok(user) => user,
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                return Ok(Err(CreateRefused::EmailTaken));
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(actor) = actor {
+            audit::record(
+                conn,
+                actor,
+                "user created",
+                Some(user.id),
+                &format!("role {}", new.role),
+            )
+            .await?;
+        }
+        Ok(Ok(user))
+    })
+    .await
+}
+
+async fn insert(conn: &mut AsyncPgConnection, new: &NewUser<'_>) -> QueryResult<User> {
     diesel::insert_into(users::table)
         .values(new)
         .returning(User::as_returning())
         .get_result(conn)
         .await
+}
+
+/// Creates the first admin through the setup link: in one transaction, with
+/// the users table locked against concurrent setups, so two parallel
+/// requests cannot both create "the first" admin. The link is used up.
+pub async fn create_first_admin(
+    conn: &mut AsyncPgConnection,
+    new: &NewUser<'_>,
+    setup_token_hash: &[u8],
+) -> QueryResult<Result<User, FirstAdminRefused>> {
+    conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+        conn.batch_execute("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+            .await?;
+        if any_exist(conn).await? {
+            return Ok(Err(FirstAdminRefused::AlreadySetUp));
+        }
+        if !setup_tokens::is_valid(conn, setup_token_hash).await? {
+            return Ok(Err(FirstAdminRefused::BadLink));
+        }
+        let user = insert(conn, new).await?;
+        setup_tokens::delete_all(conn).await?;
+        Ok(Ok(user))
+    })
+    .await
 }
 
 pub async fn any_exist(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
@@ -77,16 +168,34 @@ pub async fn any_exist(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
         .await
 }
 
-pub async fn set_password_hash(
+/// Sets a new password and ends every session of the user, in one
+/// transaction; returns how many sessions ended. With an `actor` (an admin
+/// setting someone's password) the audit row goes in the same transaction.
+pub async fn set_password(
     conn: &mut AsyncPgConnection,
     id: i64,
     hash: &str,
-) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::password_hash.eq(hash))
-        .execute(conn)
-        .await
-        .map(drop)
+    actor: Option<i64>,
+) -> QueryResult<usize> {
+    conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+        diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(hash))
+            .execute(conn)
+            .await?;
+        let ended = sessions::revoke_all_for_user(conn, id, None).await?;
+        if let Some(actor) = actor {
+            audit::record(
+                conn,
+                actor,
+                "password set",
+                Some(id),
+                &format!("{ended} sessions ended"),
+            )
+            .await?;
+        }
+        Ok(ended)
+    })
+    .await
 }
 
 pub async fn record_sign_in(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
@@ -108,13 +217,7 @@ pub struct UserFilter {
 pub async fn list(conn: &mut AsyncPgConnection, f: &UserFilter) -> QueryResult<Vec<User>> {
     let mut q = users::table.into_boxed().select(User::as_select());
     if let Some(text) = f.q.as_deref().filter(|t| !t.is_empty()) {
-        let pattern = format!(
-            "%{}%",
-            text.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = format!("%{}%", super::escape_like(&text.to_lowercase()));
         q = q.filter(
             users::email
                 .like(pattern.clone())
@@ -125,7 +228,7 @@ pub async fn list(conn: &mut AsyncPgConnection, f: &UserFilter) -> QueryResult<V
         );
     }
     if let Some(r) = f.role {
-        q = q.filter(users::role.eq(r.as_str()));
+        q = q.filter(users::role.eq(r));
     }
     if let Some(a) = f.active {
         q = q.filter(users::active.eq(a));
@@ -162,11 +265,10 @@ pub async fn update(
     active: bool,
     actor_id: i64,
 ) -> QueryResult<UpdateOutcome> {
-    use diesel_async::AsyncConnection as _;
-    crate::models::vehicles::with_retry(conn, async |conn| {
+    crate::db::with_retry(conn, async |conn| {
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             let admins: Vec<i64> = users::table
-                .filter(users::role.eq("admin"))
+                .filter(users::role.eq(Role::Admin))
                 .filter(users::active.eq(true))
                 .order(users::id)
                 .select(users::id)
@@ -197,8 +299,8 @@ pub async fn update(
                     target.full_name()
                 ));
             }
-            if target.role() != role {
-                changes.push(format!("role: {} → {}", target.role(), role));
+            if target.role != role {
+                changes.push(format!("role: {} → {}", target.role, role));
             }
             if target.active != active {
                 changes.push(if active {
@@ -214,17 +316,17 @@ pub async fn update(
                 .set((
                     users::first_name.eq(first_name),
                     users::last_name.eq(last_name),
-                    users::role.eq(role.as_str()),
+                    users::role.eq(role),
                     users::active.eq(active),
                 ))
                 .execute(conn)
                 .await?;
-            let sessions_ended = if target.role() != role || !active {
-                crate::models::sessions::revoke_all_for_user(conn, id, None).await?
+            let sessions_ended = if target.role != role || !active {
+                sessions::revoke_all_for_user(conn, id, None).await?
             } else {
                 0
             };
-            crate::models::audit::record(
+            audit::record(
                 conn,
                 actor_id,
                 "user changed",

@@ -1,0 +1,315 @@
+//! Changing a vehicle: adding one, saving an edit (by three-way merge when
+//! someone saved meanwhile), archiving, and moving a locked one to a status
+//! (archive, sale, void). Each change locks the row, bumps the version and
+//! writes its history row in one transaction.
+
+use chrono::NaiveDate;
+use diesel::{
+    ExpressionMethods as _, QueryDsl as _, QueryResult,
+    prelude::{AsChangeset, Insertable},
+    result::{DatabaseErrorKind, Error as DieselError},
+};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+
+use super::{
+    Vehicle,
+    history::{snapshot, write_history},
+    lock,
+};
+use crate::{
+    db::with_retry,
+    domain::{
+        Condition, FieldErrors, Role, Status, VehicleField,
+        vehicle::{Conflict, VehicleFields, merge, proposal},
+    },
+    schema::vehicles,
+};
+
+/// Why a change did not happen.
+#[derive(Debug)]
+pub enum Refusal {
+    NotFound,
+    /// Input that the database, or a rule needing the current row, refused.
+    Invalid(FieldErrors),
+}
+
+/// Turns a unique violation into the field it concerns.
+fn unique_violation(err: &DieselError) -> Option<FieldErrors> {
+    let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = err else {
+        return None;
+    };
+    let mut errors = FieldErrors::default();
+    match info.constraint_name() {
+        Some("vehicles_vehicle_number_key") => errors.add(
+            VehicleField::VehicleNumber.name(),
+            "Another vehicle already has this stock number.",
+        ),
+        Some("vehicles_vin_in_stock_key") => errors.add(
+            VehicleField::Vin.name(),
+            "Another vehicle in stock already has this VIN.",
+        ),
+        _ => return None,
+    }
+    Some(errors)
+}
+
+fn invalid(field: &'static str, message: &str) -> Refusal {
+    let mut e = FieldErrors::default();
+    e.add(field, message);
+    Refusal::Invalid(e)
+}
+
+/// The columns a person edits, as `VehicleFields` holds them: one list for
+/// adding and for saving (a VIN taken away is written as NULL).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = vehicles, treat_none_as_null = true)]
+struct EditedColumns<'a> {
+    vehicle_number: &'a str,
+    vin: Option<&'a str>,
+    year: i32,
+    make: &'a str,
+    model: &'a str,
+    trim: &'a str,
+    color: &'a str,
+    mileage: i32,
+    condition: Condition,
+    cost_cents: i64,
+    list_price_cents: i64,
+    status: Status,
+    location: &'a str,
+    notes: &'a str,
+    received_on: NaiveDate,
+}
+
+impl<'a> From<&'a VehicleFields> for EditedColumns<'a> {
+    fn from(f: &'a VehicleFields) -> Self {
+        Self {
+            vehicle_number: &f.vehicle_number,
+            vin: f.vin.as_deref(),
+            year: f.year,
+            make: &f.make,
+            model: &f.model,
+            trim: &f.trim,
+            color: &f.color,
+            mileage: f.mileage,
+            condition: f.condition,
+            cost_cents: f.cost_cents,
+            list_price_cents: f.list_price_cents,
+            status: f.status,
+            location: &f.location,
+            notes: &f.notes,
+            received_on: f.received_on,
+        }
+    }
+}
+
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    fields: &VehicleFields,
+    user_id: i64,
+) -> QueryResult<Result<i64, FieldErrors>> {
+    let result = conn
+        .transaction::<_, DieselError, _>(async |conn| {
+            let id: i64 = diesel::insert_into(vehicles::table)
+                .values((
+                    EditedColumns::from(fields),
+                    vehicles::updated_by.eq(user_id),
+                ))
+                .returning(vehicles::id)
+                .get_result(conn)
+                .await?;
+            let empty = serde_json::Value::Object(serde_json::Map::new());
+            write_history(conn, id, 1, user_id, "created", fields, empty).await?;
+            Ok(id)
+        })
+        .await;
+    match result {
+        Ok(id) => Ok(Ok(id)),
+        Err(e) => match unique_violation(&e) {
+            Some(errors) => Ok(Err(errors)),
+            None => Err(e),
+        },
+    }
+}
+
+/// What became of an edit.
+#[derive(Debug)]
+pub enum EditOutcome {
+    /// Saved as `version`; `merged` names fields someone else had changed meanwhile.
+    Saved {
+        version: i32,
+        merged: Vec<VehicleField>,
+    },
+    Unchanged,
+    Conflict {
+        current: Box<Vehicle>,
+        conflicts: Vec<Conflict>,
+        /// What to offer for the next save (see `vehicle::proposal`).
+        proposal: Box<VehicleFields>,
+    },
+}
+
+/// Saves `mine`, made from `version`, onto the current row: directly when
+/// nothing changed in between, else by three-way merge (SPEC §5.1). The row
+/// is locked for the transaction, so concurrent saves queue, never interleave.
+pub async fn save_edit(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    version: i32,
+    mine: &VehicleFields,
+    user_id: i64,
+    role: Role,
+) -> QueryResult<Result<EditOutcome, Refusal>> {
+    let result = with_retry(conn, async |conn| {
+        conn.transaction::<_, DieselError, _>(async |conn| {
+            let Some(current) = lock(conn, id).await? else {
+                return Ok(Err(Refusal::NotFound));
+            };
+            let theirs = current.fields();
+            let base = if version == current.version {
+                theirs.clone()
+            } else {
+                match snapshot(conn, id, version).await? {
+                    Some(base) if version < current.version => base,
+                    _ => {
+                        return Ok(Err(invalid(
+                            "version",
+                            "This form is from an unknown version of the vehicle; reload the page.",
+                        )));
+                    }
+                }
+            };
+            let merged = match merge(&base, &theirs, mine) {
+                Ok(m) => m,
+                Err(conflicts) => {
+                    return Ok(Ok(EditOutcome::Conflict {
+                        proposal: Box::new(proposal(&base, &theirs, mine)),
+                        current: Box::new(current),
+                        conflicts,
+                    }));
+                }
+            };
+            if let Some(problem) = theirs.status.change_problem(merged.status, role) {
+                return Ok(Err(invalid(VehicleField::Status.name(), problem)));
+            }
+            if merged == theirs {
+                return Ok(Ok(EditOutcome::Unchanged));
+            }
+            let next = current.version + 1;
+            let updated = diesel::update(
+                vehicles::table
+                    .filter(vehicles::id.eq(id))
+                    .filter(vehicles::version.eq(current.version)),
+            )
+            .set((
+                EditedColumns::from(&merged),
+                vehicles::updated_at.eq(diesel::dsl::now),
+                vehicles::updated_by.eq(user_id),
+                vehicles::version.eq(next),
+            ))
+            .execute(conn)
+            .await?;
+            if updated != 1 {
+                // Cannot happen under the row lock; never save onto another version.
+                return Err(DieselError::RollbackTransaction);
+            }
+            write_history(
+                conn,
+                id,
+                next,
+                user_id,
+                "edited",
+                &merged,
+                merged.changes_from(&theirs),
+            )
+            .await?;
+            let merged_from_others = if version == current.version {
+                Vec::new()
+            } else {
+                base.changed_fields(&theirs)
+            };
+            Ok(Ok(EditOutcome::Saved {
+                version: next,
+                merged: merged_from_others,
+            }))
+        })
+        .await
+    })
+    .await;
+    match result {
+        Err(e) => match unique_violation(&e) {
+            Some(errors) => Ok(Err(Refusal::Invalid(errors))),
+            None => Err(e),
+        },
+        ok => ok,
+    }
+}
+
+#[derive(Debug)]
+pub enum ArchiveOutcome {
+    Archived,
+    AlreadyArchived,
+    Sold,
+    Stale,
+}
+
+pub async fn archive(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    version: i32,
+    user_id: i64,
+) -> QueryResult<Option<ArchiveOutcome>> {
+    conn.transaction::<_, DieselError, _>(async |conn| {
+        let Some(current) = lock(conn, id).await? else {
+            return Ok(None);
+        };
+        match current.status {
+            Status::Archived => return Ok(Some(ArchiveOutcome::AlreadyArchived)),
+            Status::Sold => return Ok(Some(ArchiveOutcome::Sold)),
+            _ if current.version != version => return Ok(Some(ArchiveOutcome::Stale)),
+            _ => {}
+        }
+        set_status(conn, &current, Status::Archived, user_id, "archived").await?;
+        Ok(Some(ArchiveOutcome::Archived))
+    })
+    .await
+}
+
+/// Moves `v`, locked by this transaction (`lock`), to `status`, one version
+/// up, with its history row under `action`. The one way a status changes
+/// other than by an edit: archiving, a sale, a void.
+pub(crate) async fn set_status(
+    conn: &mut AsyncPgConnection,
+    v: &Vehicle,
+    status: Status,
+    user_id: i64,
+    action: &str,
+) -> QueryResult<()> {
+    let before = v.fields();
+    let mut after = before.clone();
+    after.status = status;
+    let next = v.version + 1;
+    diesel::update(
+        vehicles::table
+            .filter(vehicles::id.eq(v.id))
+            .filter(vehicles::version.eq(v.version)),
+    )
+    .set((
+        vehicles::status.eq(status),
+        vehicles::updated_at.eq(diesel::dsl::now),
+        vehicles::updated_by.eq(user_id),
+        vehicles::version.eq(next),
+    ))
+    .execute(conn)
+    .await?;
+    write_history(
+        conn,
+        v.id,
+        next,
+        user_id,
+        action,
+        &after,
+        after.changes_from(&before),
+    )
+    .await
+}
