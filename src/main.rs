@@ -4,7 +4,6 @@ use std::{io::BufRead as _, net::TcpListener, process::ExitCode};
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use pcn::{
     cli::{Cli, Command, UserCommand, socket_dir_for},
@@ -182,25 +181,15 @@ fn create_user(
     let url = database.url.expose_secret().to_string();
     let user = database.runtime.block_on(async move {
         let mut conn = AsyncPgConnection::establish(&url).await?;
-        let created = users::insert(
-            &mut conn,
-            &users::NewUser {
-                email: email.as_str(),
-                first_name: first.as_str(),
-                last_name: last.as_str(),
-                role: role.as_str(),
-                password_hash: &hash,
-            },
-        )
-        .await;
-        match created {
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+        let new = users::NewUser::new(&email, &first, &last, role, &hash);
+        match users::create(&mut conn, &new, None).await? {
+            Err(users::CreateRefused::EmailTaken) => {
                 anyhow::bail!("a user with the email {email} already exists")
             }
-            other => {
+            Ok(user) => {
                 // With a user in place, the web setup link is no longer needed.
                 setup_tokens::delete_all(&mut conn).await?;
-                Ok(other?)
+                Ok(user)
             }
         }
     })?;

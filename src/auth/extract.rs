@@ -7,7 +7,7 @@ use std::{future::Ready, marker::PhantomData, ops::Deref};
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, http::Method};
 
 use crate::{
-    auth::{Current, csrf::Verdict},
+    auth::{SignedIn, csrf::Verdict},
     domain::Role,
     web::AppError,
 };
@@ -32,7 +32,7 @@ impl LeastRole for AdminRole {
 
 /// A signed-in user with at least role `R`.
 pub struct Signed<R> {
-    pub current: Current,
+    pub current: SignedIn,
     role: PhantomData<R>,
 }
 
@@ -41,14 +41,17 @@ pub type Editor = Signed<EditorRole>;
 pub type Admin = Signed<AdminRole>;
 
 impl<R> Deref for Signed<R> {
-    type Target = Current;
-    fn deref(&self) -> &Current {
+    type Target = SignedIn;
+    fn deref(&self) -> &SignedIn {
         &self.current
     }
 }
 
-fn current(req: &HttpRequest) -> Option<Current> {
-    req.extensions().get::<Option<Current>>().cloned().flatten()
+fn current(req: &HttpRequest) -> Option<SignedIn> {
+    req.extensions()
+        .get::<Option<SignedIn>>()
+        .cloned()
+        .flatten()
 }
 
 fn is_unsafe(req: &HttpRequest) -> bool {
@@ -81,7 +84,7 @@ impl<R: LeastRole> FromRequest for Signed<R> {
             if is_unsafe(req) && verdict(req) != Verdict::Valid {
                 return Err(AppError::Forbidden(verdict(req).message()));
             }
-            if !current.user.role.allows(R::ROLE) {
+            if !current.role.allows(R::ROLE) {
                 return Err(AppError::Forbidden(match R::ROLE {
                     Role::Admin => "Only an admin can do this.",
                     _ => "Your role lets you look, not change: ask an admin for the editor role.",
@@ -96,7 +99,7 @@ impl<R: LeastRole> FromRequest for Signed<R> {
 }
 
 /// Whoever is asking, signed in or not (the sign-in page itself).
-pub struct MaybeSignedIn(pub Option<Current>);
+pub struct MaybeSignedIn(pub Option<SignedIn>);
 
 impl FromRequest for MaybeSignedIn {
     type Error = AppError;

@@ -5,9 +5,10 @@ pub mod csrf;
 pub mod extract;
 pub mod passwords;
 pub mod session;
+pub mod sign_in;
 
 pub use extract::{Admin, CsrfChecked, Editor, MaybeSignedIn, Signed, Viewer};
-pub use session::{Current, SID_KEY, SessionUser};
+pub use session::{SID_KEY, SignedIn};
 
 use base64::Engine as _;
 use rand::RngCore as _;

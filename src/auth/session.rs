@@ -24,28 +24,32 @@ use crate::{
 /// Cookie key holding the session token.
 pub const SID_KEY: &str = "sid";
 
+/// The person signed in on this request, and their session: what handlers
+/// (through the role extractors) and the page layout know of them. Their
+/// account row with its password hash is `models::users::User`.
 #[derive(Clone, Debug)]
-pub struct SessionUser {
+pub struct SignedIn {
+    pub session_id: i64,
+    /// Derived from the session token: bound to this session and no other.
+    pub csrf: String,
     pub id: i64,
     pub email: String,
     pub first_name: String,
     pub last_name: String,
     pub role: Role,
+    /// The zone this person reads times in (the dealership's): the layout
+    /// hands it to the `local_time` filter as `page.tz`.
+    pub tz: chrono_tz::Tz,
 }
 
-impl SessionUser {
+impl SignedIn {
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
     }
-}
 
-/// The signed-in user of this request and their session.
-#[derive(Clone, Debug)]
-pub struct Current {
-    pub session_id: i64,
-    pub user: SessionUser,
-    /// Derived from the session token: bound to this session and no other.
-    pub csrf: String,
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
 }
 
 /// Middleware: resolves the session (one indexed query; a write at most once
@@ -109,7 +113,7 @@ pub async fn authenticate(
     Ok(res)
 }
 
-async fn load(state: &AppState, token: &str) -> Result<Option<Current>, AppError> {
+async fn load(state: &AppState, token: &str) -> Result<Option<SignedIn>, AppError> {
     let mut conn = state.pool.get().await?;
     let cfg = &state.config;
     let Some(live) = models::sessions::find_live(
@@ -125,16 +129,15 @@ async fn load(state: &AppState, token: &str) -> Result<Option<Current>, AppError
     if live.seen_long_ago {
         models::sessions::touch(&mut conn, live.session_id).await?;
     }
-    Ok(Some(Current {
+    Ok(Some(SignedIn {
         session_id: live.session_id,
         csrf: csrf::derive(token),
-        user: SessionUser {
-            id: live.user_id,
-            role: Role::parse(&live.role).unwrap_or(Role::Viewer),
-            email: live.email,
-            first_name: live.first_name,
-            last_name: live.last_name,
-        },
+        id: live.user_id,
+        role: live.role,
+        email: live.email,
+        first_name: live.first_name,
+        last_name: live.last_name,
+        tz: cfg.timezone,
     }))
 }
 
@@ -170,7 +173,7 @@ pub async fn start(
 pub async fn end(
     conn: &mut AsyncPgConnection,
     session: &Session,
-    current: &Current,
+    current: &SignedIn,
 ) -> Result<(), AppError> {
     models::sessions::revoke(conn, current.session_id).await?;
     session.clear();

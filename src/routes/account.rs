@@ -1,21 +1,20 @@
 //! `/account`: who you are, and changing your own password.
 
 use actix_session::Session;
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use diesel_async::AsyncConnection as _;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    auth::{SID_KEY, Viewer},
-    domain::FieldErrors,
-    models::{
-        attempts::{self, Gate, Outcome},
-        sessions, users,
+    auth::{
+        SID_KEY, Viewer,
+        sign_in::{self, PasswordCheck},
     },
-    web::{AppError, Flash, Page, client_ip::client_ip, render, see_other},
+    domain::FieldErrors,
+    models::{sessions, users},
+    web::{AppError, Flash, Page, client_ip::client_ip, filters, render, see_other},
 };
 
 #[derive(Template)]
@@ -24,7 +23,6 @@ struct AccountPage {
     page: Page,
     user: users::User,
     role: &'static str,
-    last_sign_in: String,
     open_sessions: i64,
     errors: FieldErrors,
 }
@@ -43,24 +41,20 @@ async fn page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = state.pool.get().await?;
-    let record = users::find(&mut conn, user.user.id).await?;
-    let open_sessions =
-        sessions::count_open_for_user(&mut conn, record.id, state.config.idle_timeout).await?;
-    let last_sign_in = record
-        .last_sign_in_at
-        .map(|t| {
-            t.with_timezone(&state.config.timezone)
-                .format("%Y-%m-%d %H:%M %Z")
-                .to_string()
-        })
-        .unwrap_or_else(|| "never".into());
+    let record = users::find(&mut conn, user.id).await?;
+    let open_sessions = sessions::count_live_for_user(
+        &mut conn,
+        record.id,
+        state.config.idle_timeout,
+        state.config.session_lifetime,
+    )
+    .await?;
     Ok(render(
         status,
         &AccountPage {
             page: Page::new("Your account", session, Some(user)).section("account"),
-            role: record.role().label(),
+            role: record.role.label(),
             user: record,
-            last_sign_in,
             open_sessions,
             errors,
         },
@@ -95,51 +89,33 @@ pub async fn change_password(
     let form = form.into_inner();
     let ip = client_ip(&req, &state.config.trusted_proxies);
     let mut conn = state.pool.get().await?;
-    let record = users::find(&mut conn, user.user.id).await?;
-    let attempt_id = match attempts::reserve(&mut conn, &record.email, &ip).await? {
-        Gate::Open { attempt_id } => attempt_id,
-        Gate::Throttled { retry_after_secs } => {
-            let mut errors = FieldErrors::default();
-            errors.add(
-                "current_password",
-                format!(
-                    "Too many wrong passwords. Try again in {} minutes.",
-                    (retry_after_secs + 59) / 60
-                ),
-            );
-            drop(conn);
-            let mut resp = page(
-                &user,
-                &session,
-                &state,
-                StatusCode::TOO_MANY_REQUESTS,
-                errors,
-            )
-            .await?;
-            resp.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from(retry_after_secs),
-            );
-            return Ok(resp);
-        }
-    };
+    let record = users::find(&mut conn, user.id).await?;
     drop(conn);
     let mut errors = FieldErrors::default();
-    let current_ok = state
-        .passwords
-        .verify(
-            SecretString::from(form.current_password.unwrap_or_default()),
-            Some(record.password_hash.clone()),
-        )
-        .await?;
-    let mut conn = state.pool.get().await?;
-    let outcome = if current_ok {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    };
-    attempts::finish(&mut conn, attempt_id, outcome, Some(record.id)).await?;
-    drop(conn);
+    let current = SecretString::from(form.current_password.unwrap_or_default());
+    let current_ok =
+        match sign_in::check_password(&state, &record.email, &ip, current, Some(&record)).await? {
+            PasswordCheck::Accepted { .. } => true,
+            PasswordCheck::Refused => false,
+            PasswordCheck::Throttled(throttled) => {
+                errors.add(
+                    "current_password",
+                    format!(
+                        "Too many wrong passwords. Try again in {} minutes.",
+                        throttled.minutes()
+                    ),
+                );
+                let page = page(
+                    &user,
+                    &session,
+                    &state,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    errors,
+                )
+                .await?;
+                return Ok(throttled.respond(page));
+            }
+        };
     if !current_ok {
         errors.add("current_password", "This is not your current password.");
     }
@@ -167,12 +143,7 @@ pub async fn change_password(
     };
     let hash = state.passwords.hash(new).await?;
     let mut conn = state.pool.get().await?;
-    let ended = conn
-        .transaction::<_, diesel::result::Error, _>(async |conn| {
-            users::set_password_hash(conn, record.id, &hash).await?;
-            sessions::revoke_all_for_user(conn, record.id, None).await
-        })
-        .await?;
+    let ended = users::set_password(&mut conn, record.id, &hash, None).await?;
     // This browser carries on in a brand-new session.
     session.remove(SID_KEY);
     crate::auth::session::start(&mut conn, &session, &req, &state, record.id).await?;

@@ -1,16 +1,11 @@
 //! `GET /healthz`: 200 `ok` when the database answers, else 503.
 
+use crate::{app::AppState, models::stats};
 use actix_web::{HttpResponse, web};
-use diesel_async::RunQueryDsl as _;
-
-use crate::app::AppState;
 
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let ok = match state.pool.get().await {
-        Ok(mut conn) => diesel::sql_query("SELECT 1")
-            .execute(&mut conn)
-            .await
-            .is_ok(),
+        Ok(mut conn) => stats::ping(&mut conn).await.is_ok(),
         Err(_) => false,
     };
     if ok {

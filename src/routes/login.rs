@@ -1,19 +1,19 @@
 //! Sign-in and sign-out (SPEC §5.3, §5.4).
 
 use actix_session::Session;
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    auth::{self, CsrfChecked, MaybeSignedIn, Viewer, safe_next},
-    domain::Email,
-    models::{
-        attempts::{self, Gate, Outcome},
-        users,
+    auth::{
+        self, CsrfChecked, MaybeSignedIn, Viewer, safe_next,
+        sign_in::{self, PasswordCheck},
     },
+    domain::Email,
+    models::users,
     web::{AppError, Flash, Page, client_ip::client_ip, render, see_other},
 };
 
@@ -84,52 +84,35 @@ pub async fn submit(
     };
 
     let mut conn = state.pool.get().await?;
-    let attempt_id = match attempts::reserve(&mut conn, &email, &ip).await? {
-        Gate::Open { attempt_id } => attempt_id,
-        Gate::Throttled { retry_after_secs } => {
-            let minutes = (retry_after_secs + 59) / 60;
-            let mut resp = again(
+    let user = users::find_by_email(&mut conn, &email).await?;
+    drop(conn);
+    let password = SecretString::from(form.password.unwrap_or_default());
+    let user_id =
+        match sign_in::check_password(&state, &email, &ip, password, user.as_ref()).await? {
+            PasswordCheck::Accepted { user_id } => user_id,
+            PasswordCheck::Throttled(throttled) => {
+                let minutes = throttled.minutes();
+                return Ok(throttled.respond(again(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!(
                     "Too many failed sign-ins. For your security, try again in {minutes} minute{}.",
                     if minutes == 1 { "" } else { "s" }
                 ),
-            );
-            resp.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from(retry_after_secs),
-            );
-            return Ok(resp);
-        }
-    };
-    let user = users::find_by_email(&mut conn, &email).await?;
-    // No connection is held while the password is checked.
-    drop(conn);
-    let password = SecretString::from(form.password.unwrap_or_default());
-    let matches = state
-        .passwords
-        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
-        .await?;
-    let user = user.filter(|u| matches && u.active);
+            )));
+            }
+            PasswordCheck::Refused => {
+                tracing::info!(%ip, "sign-in failed");
+                return Ok(again(
+                    StatusCode::UNAUTHORIZED,
+                    "The email or password is not right. Check both and try again.".into(),
+                ));
+            }
+        };
     let mut conn = state.pool.get().await?;
-    let outcome = if user.is_some() {
-        Outcome::Success
-    } else {
-        Outcome::Failure
-    };
-    attempts::finish(&mut conn, attempt_id, outcome, user.as_ref().map(|u| u.id)).await?;
-    let Some(user) = user else {
-        tracing::info!(%ip, "sign-in failed");
-        return Ok(again(
-            StatusCode::UNAUTHORIZED,
-            "The email or password is not right. Check both and try again.".into(),
-        ));
-    };
-    auth::session::start(&mut conn, &session, &req, &state, user.id).await?;
-    tracing::info!(user_id = user.id, %ip, "signed in");
+    auth::session::start(&mut conn, &session, &req, &state, user_id).await?;
+    tracing::info!(user_id, %ip, "signed in");
     Ok(see_other(&next))
 }
-
 pub async fn logout(
     user: Viewer,
     session: Session,

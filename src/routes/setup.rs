@@ -4,7 +4,7 @@
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
-use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+use diesel_async::AsyncPgConnection;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -141,34 +141,12 @@ pub async fn submit(
 
     let mut conn = state.pool.get().await?;
     let token_hash = sha256(token.as_bytes());
-    // One transaction, with the users table locked against concurrent setups:
-    // two parallel requests cannot both create "the first" admin.
-    let created = conn
-        .transaction::<_, AppError, _>(async move |conn| {
-            diesel::sql_query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
-                .execute(conn)
-                .await?;
-            if users::any_exist(conn).await? {
-                return Err(AppError::NotFound);
-            }
-            if !setup_tokens::is_valid(conn, &token_hash).await? {
-                return Err(AppError::Forbidden(BAD_LINK));
-            }
-            let user = users::insert(
-                conn,
-                &users::NewUser {
-                    email: email.as_str(),
-                    first_name: first.as_str(),
-                    last_name: last.as_str(),
-                    role: Role::Admin.as_str(),
-                    password_hash: &hash,
-                },
-            )
-            .await?;
-            setup_tokens::delete_all(conn).await?;
-            Ok(user)
-        })
-        .await?;
+    let new = users::NewUser::new(&email, &first, &last, Role::Admin, &hash);
+    let created = match users::create_first_admin(&mut conn, &new, &token_hash).await? {
+        Ok(user) => user,
+        Err(users::FirstAdminRefused::AlreadySetUp) => return Err(AppError::NotFound),
+        Err(users::FirstAdminRefused::BadLink) => return Err(AppError::Forbidden(BAD_LINK)),
+    };
     auth::session::start(&mut conn, &session, &req, &state, created.id).await?;
     tracing::info!(user_id = created.id, "first admin created");
     Flash::success(format!(

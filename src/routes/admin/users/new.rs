@@ -1,0 +1,130 @@
+//! Adding a user.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::FormPage;
+use crate::{
+    app::AppState,
+    auth::Admin,
+    domain::{Email, FieldErrors, PersonName, Role},
+    models::users,
+    web::{AppError, Flash, Page, render, see_other},
+};
+
+fn new_page(
+    page: Page,
+    email: String,
+    first: String,
+    last: String,
+    role: String,
+    errors: FieldErrors,
+) -> FormPage {
+    FormPage {
+        page,
+        user: None,
+        email,
+        first_name: first,
+        last_name: last,
+        role,
+        active: true,
+        errors,
+        roles: Role::ALL.to_vec(),
+        open_sessions: 0,
+        audit: Vec::new(),
+        is_self: false,
+    }
+}
+
+pub async fn new(admin: Admin, session: Session) -> HttpResponse {
+    let page = Page::new("Add a user", &session, Some(&admin)).section("admin");
+    render(
+        StatusCode::OK,
+        &new_page(
+            page,
+            String::new(),
+            String::new(),
+            String::new(),
+            "viewer".into(),
+            FieldErrors::default(),
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn create(
+    admin: Admin,
+    session: Session,
+    state: web::Data<AppState>,
+    form: web::Form<CreateForm>,
+) -> Result<HttpResponse, AppError> {
+    let f = form.into_inner();
+    let mut errors = FieldErrors::default();
+    let email = errors.check("email", Email::parse(&f.email));
+    let first = errors.check("first_name", PersonName::parse(&f.first_name));
+    let last = errors.check("last_name", PersonName::parse(&f.last_name));
+    let role = Role::parse(&f.role);
+    if role.is_none() {
+        errors.add("role", "Choose viewer, editor or admin.");
+    }
+    let policy = state
+        .passwords
+        .check_policy(
+            SecretString::from(f.password),
+            vec![f.email.clone(), f.first_name.clone(), f.last_name.clone()],
+        )
+        .await?;
+    let password = errors.check("password", policy.map_err(|p| p.message()));
+    let again = |errors: FieldErrors| {
+        let page = Page::new("Add a user", &session, Some(&admin)).section("admin");
+        render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &new_page(
+                page,
+                f.email.clone(),
+                f.first_name.clone(),
+                f.last_name.clone(),
+                f.role.clone(),
+                errors,
+            ),
+        )
+    };
+    let (Some(email), Some(first), Some(last), Some(role), Some(password)) =
+        (email, first, last, role, password)
+    else {
+        return Ok(again(errors));
+    };
+    let hash = state.passwords.hash(password).await?;
+    let mut conn = state.pool.get().await?;
+    let new = users::NewUser::new(&email, &first, &last, role, &hash);
+    let user = match users::create(&mut conn, &new, Some(admin.id)).await? {
+        Ok(user) => user,
+        Err(users::CreateRefused::EmailTaken) => {
+            let mut errors = FieldErrors::default();
+            errors.add("email", "Someone already signs in with this email.");
+            return Ok(again(errors));
+        }
+    };
+    Flash::success(format!(
+        "Added {} as {}.",
+        user.full_name(),
+        role.label().to_lowercase()
+    ))
+    .set(&session);
+    Ok(see_other(&format!("/admin/users/{}/edit", user.id)))
+}

@@ -1,0 +1,71 @@
+//! An admin sets a user's password; their sessions end.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, http::StatusCode, web};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::edit::edit_page;
+use crate::{
+    app::AppState,
+    auth::Admin,
+    domain::FieldErrors,
+    models::users,
+    web::{AppError, Flash, see_other},
+};
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn set_password(
+    admin: Admin,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let user = users::find(&mut conn, id).await?;
+    drop(conn);
+    let policy = state
+        .passwords
+        .check_policy(
+            SecretString::from(form.into_inner().password),
+            vec![
+                user.email.clone(),
+                user.first_name.clone(),
+                user.last_name.clone(),
+            ],
+        )
+        .await?;
+    let password = match policy {
+        Ok(p) => p,
+        Err(p) => {
+            let mut e = FieldErrors::default();
+            e.add("password", p.message());
+            return edit_page(
+                &admin,
+                &session,
+                &state,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e,
+            )
+            .await;
+        }
+    };
+    let hash = state.passwords.hash(password).await?;
+    let mut conn = state.pool.get().await?;
+    let ended = users::set_password(&mut conn, id, &hash, Some(admin.id)).await?;
+    Flash::success(format!(
+        "New password set for {}; {ended} open session{} ended.",
+        user.full_name(),
+        if ended == 1 { "" } else { "s" }
+    ))
+    .set(&session);
+    Ok(see_other(&format!("/admin/users/{id}/edit")))
+}
