@@ -3,7 +3,10 @@
 
 pub mod assets;
 pub mod client_ip;
+pub mod csv;
+pub mod cursor;
 pub mod error;
+pub mod filters;
 pub mod headers;
 pub mod page;
 pub mod rate_limit;

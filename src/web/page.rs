@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, http::StatusCode, http::header};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-use crate::{auth::Current, domain::Role, web::assets};
+use crate::{auth::SignedIn, web::assets};
 
 /// A one-shot message shown on the next page (post/redirect/get).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -44,48 +44,38 @@ impl Flash {
     }
 }
 
-/// Who is signed in, as the navigation needs it.
-#[derive(Clone, Debug)]
-pub struct NavUser {
-    pub name: String,
-    pub role: Role,
-}
-
-impl NavUser {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-}
-
 /// The layout's context: title, navigation, CSRF token, flash, asset URLs.
 #[derive(Clone, Debug)]
 pub struct Page {
     pub title: String,
-    pub user: Option<NavUser>,
+    /// Who is signed in, for the navigation.
+    pub user: Option<SignedIn>,
     pub csrf: String,
     pub flash: Option<Flash>,
     /// Which navigation entry is current (`inventory`, `account`, …).
     pub section: &'static str,
     pub css: &'static str,
+    /// The zone times are shown in (`{{ at|local_time(page.tz) }}`): the
+    /// dealership's for a signed-in person. Pages for signed-out visitors
+    /// show no times.
+    pub tz: chrono_tz::Tz,
 }
 
 impl Page {
     /// A page for whoever is asking; takes any pending flash message.
-    pub fn new(title: impl Into<String>, session: &Session, current: Option<&Current>) -> Self {
+    pub fn new(title: impl Into<String>, session: &Session, current: Option<&SignedIn>) -> Self {
         let csrf = match current {
             Some(c) => c.csrf.clone(),
             None => crate::auth::csrf::ensure_token(session),
         };
         Self {
             title: title.into(),
-            user: current.map(|c| NavUser {
-                name: c.user.full_name(),
-                role: c.user.role,
-            }),
+            user: current.cloned(),
             csrf,
             flash: Flash::take(session),
             section: "",
             css: assets::css_url(),
+            tz: current.map_or(chrono_tz::UTC, |c| c.tz),
         }
     }
 
@@ -98,6 +88,7 @@ impl Page {
             flash: None,
             section: "",
             css: assets::css_url(),
+            tz: chrono_tz::UTC,
         }
     }
 

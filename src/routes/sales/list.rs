@@ -2,20 +2,21 @@
 //! salesperson and customer.
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::StatusCode, http::header, web};
+use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
-use base64::Engine as _;
 use chrono::NaiveDate;
-use futures_util::stream;
 use serde::Deserialize;
 
 use crate::{
     app::AppState,
     auth::Viewer,
-    domain::{Money, sale::payment_label},
+    domain::{Money, text},
     models::sales::{self, SaleRow, SalesFilter},
-    routes::vehicles::csv::neutralise,
-    web::{AppError, Page, render},
+    web::{
+        AppError, Page,
+        csv::{self, Batch},
+        cursor, filters, render,
+    },
 };
 
 const PAGE_SIZE: i64 = 50;
@@ -46,27 +47,15 @@ impl SalesQuery {
             customer: self
                 .customer
                 .as_deref()
-                .map(|c| {
-                    c.trim()
-                        .chars()
-                        .filter(|c| !c.is_control())
-                        .take(100)
-                        .collect::<String>()
-                })
+                .map(|c| text::cleaned(c, 100))
                 .filter(|c| !c.is_empty()),
         }
     }
 
+    /// Where the page starts: after this sale date and id.
     fn after(&self) -> Option<(NaiveDate, i64)> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(self.after.as_deref()?)
-            .ok()?;
-        let text = String::from_utf8(bytes).ok()?;
-        let (d, id) = text.split_once('|')?;
-        Some((
-            NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?,
-            id.parse().ok()?,
-        ))
+        let (d, id) = cursor::decode(self.after.as_deref()?)?;
+        Some((NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()?, id))
     }
 
     fn url(&self, base: &str, after: Option<String>) -> String {
@@ -93,43 +82,17 @@ impl SalesQuery {
     }
 }
 
-pub struct SaleView {
-    pub id: i64,
-    pub sold_on: String,
-    pub stock: String,
-    pub vehicle_id: i64,
-    pub vehicle: String,
-    pub customer: String,
-    pub salesperson: String,
+/// A sale as a row of the list, with its payment method's label.
+pub struct SaleLine {
+    pub sale: SaleRow,
     pub payment: &'static str,
-    pub price: String,
-    pub gross: String,
-    pub voided: bool,
-}
-
-impl SaleView {
-    fn from(s: &SaleRow) -> Self {
-        Self {
-            id: s.id,
-            sold_on: s.sold_on.format("%Y-%m-%d").to_string(),
-            stock: s.vehicle_number.clone(),
-            vehicle_id: s.vehicle_id,
-            vehicle: s.vehicle_title.clone(),
-            customer: s.customer_name.clone(),
-            salesperson: s.salesperson.clone(),
-            payment: payment_label(&s.payment_method),
-            price: Money::from_cents(s.sale_price_cents).to_string(),
-            gross: Money::from_cents(s.gross_profit_cents()).to_string(),
-            voided: s.voided_at.is_some(),
-        }
-    }
 }
 
 #[derive(Template)]
 #[template(path = "sales/list.html")]
 struct ListPage {
     page: Page,
-    rows: Vec<SaleView>,
+    rows: Vec<SaleLine>,
     from: String,
     to: String,
     salesperson: String,
@@ -154,16 +117,21 @@ pub async fn list(
     let (rows, more) = sales::list(&mut conn, &filter, after, PAGE_SIZE).await?;
     let people = sales::salespeople(&mut conn).await?;
     drop(conn);
-    let next_url = rows.last().filter(|_| more).map(|r| {
-        let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(format!("{}|{}", r.sold_on, r.id));
-        q.url("/sales", Some(cursor))
-    });
+    let next_url = rows
+        .last()
+        .filter(|_| more)
+        .map(|r| q.url("/sales", Some(cursor::encode(&r.sold_on.to_string(), r.id))));
     Ok(render(
         StatusCode::OK,
         &ListPage {
             page: Page::new("Sales", &session, Some(&user)).section("sales"),
-            rows: rows.iter().map(SaleView::from).collect(),
+            rows: rows
+                .into_iter()
+                .map(|sale| SaleLine {
+                    payment: sale.payment_method.label(),
+                    sale,
+                })
+                .collect(),
             from: filter.from.map(|d| d.to_string()).unwrap_or_default(),
             to: filter.to.map(|d| d.to_string()).unwrap_or_default(),
             salesperson: filter
@@ -204,38 +172,27 @@ const HEADER: [&str; 15] = [
     "void_reason",
 ];
 
-fn csv_rows(rows: &[SaleRow], header: bool) -> Result<web::Bytes, AppError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let err = |e: csv::Error| AppError::Internal(e.into());
-    if header {
-        w.write_record(HEADER).map_err(err)?;
-    }
-    for s in rows {
-        let record = [
-            s.id.to_string(),
-            s.sold_on.to_string(),
-            s.vehicle_number.clone(),
-            s.vin.clone().unwrap_or_default(),
-            s.vehicle_title.clone(),
-            Money::from_cents(s.sale_price_cents).to_input(),
-            Money::from_cents(s.cost_cents).to_input(),
-            Money::from_cents(s.gross_profit_cents()).to_input(),
-            s.customer_name.clone(),
-            s.customer_email.clone(),
-            s.customer_phone.clone(),
-            s.payment_method.clone(),
-            s.salesperson.clone(),
-            s.voided_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            s.void_reason.clone().unwrap_or_default(),
-        ];
-        w.write_record(record.iter().map(|c| neutralise(c).into_owned()))
-            .map_err(err)?;
-    }
-    w.into_inner()
-        .map(web::Bytes::from)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))
+fn record(s: &SaleRow) -> [String; 15] {
+    [
+        s.id.to_string(),
+        s.sold_on.to_string(),
+        s.vehicle_number.clone(),
+        s.vin.clone().unwrap_or_default(),
+        s.vehicle_title.clone(),
+        Money::from_cents(s.sale_price_cents).to_input(),
+        Money::from_cents(s.cost_cents).to_input(),
+        Money::from_cents(s.gross_profit_cents()).to_input(),
+        s.customer_name.clone(),
+        s.customer_email.clone(),
+        s.customer_phone.clone(),
+        s.payment_method.as_str().to_string(),
+        s.salesperson.clone(),
+        s.voided_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        s.void_reason.clone().unwrap_or_default(),
+    ]
 }
 
+/// The filtered sales as CSV, newest first (see `web::csv`).
 pub async fn export(
     _user: Viewer,
     state: web::Data<AppState>,
@@ -243,38 +200,17 @@ pub async fn export(
 ) -> Result<HttpResponse, AppError> {
     const BATCH: i64 = 1000;
     let filter = query.into_inner().filter();
-    let mut conn = state.pool.get().await?;
-    let (rows, more) = sales::list(&mut conn, &filter, None, BATCH).await?;
-    drop(conn);
-    let first = csv_rows(&rows, true)?;
-    let start = rows.last().filter(|_| more).map(|r| (r.sold_on, r.id));
-    let rest = stream::unfold(start, move |after| {
-        let state = state.clone();
-        let filter = filter.clone();
+    csv::download("sales.csv", HEADER, move |after| {
+        let (state, filter) = (state.clone(), filter.clone());
         async move {
-            let after = after?;
-            let batch = async {
-                let mut conn = state.pool.get().await?;
-                let (rows, more) = sales::list(&mut conn, &filter, Some(after), BATCH).await?;
-                let next = rows.last().filter(|_| more).map(|r| (r.sold_on, r.id));
-                Ok::<_, AppError>((csv_rows(&rows, false)?, next))
-            };
-            match batch.await {
-                Ok((bytes, next)) => Some((Ok(bytes), next)),
-                Err(e) => {
-                    tracing::warn!(error = %e, "sales CSV export stopped");
-                    Some((Err(e), None))
-                }
-            }
+            // A connection per batch: a slow download never holds one for long.
+            let mut conn = state.pool.get().await?;
+            let (rows, more) = sales::list(&mut conn, &filter, after, BATCH).await?;
+            Ok(Batch {
+                records: rows.iter().map(record).collect(),
+                next: rows.last().filter(|_| more).map(|r| (r.sold_on, r.id)),
+            })
         }
-    });
-    let body =
-        futures_util::StreamExt::chain(stream::once(async move { Ok::<_, AppError>(first) }), rest);
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"sales.csv\"",
-        ))
-        .streaming(body))
+    })
+    .await
 }

@@ -1,8 +1,6 @@
 //! `GET /reports/sales`: units, revenue and gross profit by month and by
 //! salesperson for a period, with a chart drawn on the server as SVG.
 
-use std::fmt::Write as _;
-
 use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
@@ -12,9 +10,8 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     auth::Viewer,
-    domain::{Money, money::group_thousands},
     models::sales::{self, Totals},
-    web::{AppError, Page, render},
+    web::{AppError, Page, filters, render},
 };
 
 #[derive(Deserialize)]
@@ -23,28 +20,28 @@ pub struct ReportQuery {
     to: Option<String>,
 }
 
+/// One row of a table (a month, a salesperson, the total) and its figures.
 pub struct Line {
     pub label: String,
-    pub units: String,
-    pub revenue: String,
-    pub gross: String,
-    pub margin: String,
+    pub units: i64,
+    pub revenue_cents: i64,
+    pub gross_cents: i64,
 }
 
-fn line(t: &Totals) -> Line {
-    Line {
-        label: t.label.clone(),
-        units: group_thousands(t.units.max(0) as u64),
-        revenue: Money::from_cents(t.revenue_cents).to_string(),
-        gross: Money::from_cents(t.gross_cents).to_string(),
-        margin: if t.revenue_cents > 0 {
-            format!(
-                "{:.1} %",
-                t.gross_cents as f64 * 100.0 / t.revenue_cents as f64
-            )
-        } else {
-            "—".into()
-        },
+impl Line {
+    fn of(t: &Totals) -> Self {
+        Self {
+            label: t.label.clone(),
+            units: t.units,
+            revenue_cents: t.revenue_cents,
+            gross_cents: t.gross_cents,
+        }
+    }
+
+    /// Gross profit as a share of revenue, in per cent; none without revenue.
+    pub fn margin(&self) -> Option<f64> {
+        (self.revenue_cents > 0)
+            .then(|| self.gross_cents as f64 * 100.0 / self.revenue_cents as f64)
     }
 }
 
@@ -58,114 +55,136 @@ struct ReportPage {
     months: Vec<Line>,
     people: Vec<Line>,
     total: Line,
-    chart: String,
+    chart: Chart,
 }
 
+/// The first day of the month a `YYYY-MM` label names.
+fn month_of(label: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{label}-01"), "%Y-%m-%d").ok()
+}
+
+/// `2026-03` → `Mar 2026`; anything else as it is.
 fn month_name(label: &str) -> String {
-    NaiveDate::parse_from_str(&format!("{label}-01"), "%Y-%m-%d")
-        .map(|d| d.format("%b %Y").to_string())
-        .unwrap_or_else(|_| label.to_string())
+    month_of(label).map_or_else(|| label.to_string(), |d| d.format("%b %Y").to_string())
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// Revenue (light) and gross profit (dark) per month: the geometry, which
+/// `templates/reports/_chart.svg` draws as an accessible SVG.
+pub struct Chart {
+    pub width: f64,
+    pub height: f64,
+    /// Where the plot starts (after the amounts) and ends, left to right.
+    pub left: f64,
+    pub right: f64,
+    /// The y of the zero line.
+    pub baseline: f64,
+    pub gridlines: Vec<Gridline>,
+    pub bars: Vec<Bar>,
 }
 
-/// Revenue (light) and gross profit (dark) per month, as an accessible SVG.
-pub fn chart_svg(months: &[Totals]) -> String {
-    const W: f64 = 760.0;
-    const H: f64 = 280.0;
-    const LEFT: f64 = 86.0;
-    const BOTTOM: f64 = 36.0;
-    const TOP: f64 = 16.0;
-    let max = months
-        .iter()
-        .map(|m| m.revenue_cents.max(m.gross_cents))
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    // Four gridlines at a round step: 1, 2 or 5 times a power of ten.
-    let raw = (max + 3) / 4;
-    let mut magnitude = 1i64;
-    while magnitude * 10 <= raw {
-        magnitude *= 10;
-    }
-    let step = [1, 2, 5, 10]
-        .iter()
-        .map(|k| k * magnitude)
-        .find(|s| *s >= raw)
-        .unwrap_or(10 * magnitude);
-    let top = step * 4;
-    let plot_h = H - TOP - BOTTOM;
-    let plot_w = W - LEFT - 10.0;
-    let y = |cents: i64| TOP + plot_h - (cents.max(0) as f64 / top as f64) * plot_h;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">"#
-    );
-    let _ = write!(
-        svg,
-        r#"<title id="chart-title">Revenue and gross profit by month</title><desc id="chart-desc">Bars per month: revenue in light blue, gross profit in dark blue. The table below has the same figures.</desc>"#
-    );
-    for i in 0..=4 {
-        let v = step * i;
-        let yy = y(v);
-        let _ = write!(
-            svg,
-            r##"<line x1="{LEFT}" x2="{}" y1="{yy:.1}" y2="{yy:.1}" stroke="#d9dee6"/><text x="{}" y="{:.1}" text-anchor="end" font-size="11" fill="#5b6675">{}</text>"##,
-            W - 10.0,
-            LEFT - 6.0,
-            yy + 4.0,
-            escape(&group_thousands((v / 100).max(0) as u64))
-        );
-    }
-    let n = months.len().max(1) as f64;
-    let slot = plot_w / n;
-    let bar = (slot * 0.7).min(48.0);
-    for (i, m) in months.iter().enumerate() {
-        let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
-        let (yr, yg) = (y(m.revenue_cents), y(m.gross_cents));
-        let name = month_name(&m.label);
-        let tip = escape(&format!(
-            "{name}: {} sold, revenue {}, gross profit {}",
-            m.units,
-            Money::from_cents(m.revenue_cents),
-            Money::from_cents(m.gross_cents)
-        ));
-        let _ = write!(
-            svg,
-            r##"<g><title>{tip}</title><rect x="{x:.1}" y="{yr:.1}" width="{bar:.1}" height="{:.1}" fill="#9cc0ea"/><rect x="{:.1}" y="{yg:.1}" width="{:.1}" height="{:.1}" fill="#1f4e8c"/></g>"##,
-            (TOP + plot_h - yr).max(0.0),
-            x + bar * 0.2,
-            bar * 0.6,
-            (TOP + plot_h - yg).max(0.0),
-        );
-        // Every label when they fit, else every other one.
-        if months.len() <= 14 || i % 2 == 0 {
-            let short = NaiveDate::parse_from_str(&format!("{}-01", m.label), "%Y-%m-%d")
-                .map(|d| d.format("%b %y").to_string())
-                .unwrap_or_default();
-            let _ = write!(
-                svg,
-                r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="11" fill="#5b6675">{}</text>"##,
-                x + bar / 2.0,
-                H - BOTTOM + 16.0,
-                escape(&short)
-            );
+/// A horizontal line at a round amount.
+pub struct Gridline {
+    pub y: f64,
+    pub dollars: i64,
+}
+
+/// One month: a wide revenue bar with a narrower gross profit bar on it.
+pub struct Bar {
+    /// `Mar 2026`, for the tooltip.
+    pub month: String,
+    /// `Mar 26` under the bar, when there is room for this month's label.
+    pub short: Option<String>,
+    pub units: i64,
+    pub revenue_cents: i64,
+    pub gross_cents: i64,
+    pub x: f64,
+    pub width: f64,
+    pub revenue_y: f64,
+    pub revenue_height: f64,
+    pub gross_x: f64,
+    pub gross_width: f64,
+    pub gross_y: f64,
+    pub gross_height: f64,
+    /// The middle of the bar, where its label goes.
+    pub center: f64,
+}
+
+impl Chart {
+    pub fn of(months: &[Totals]) -> Self {
+        const W: f64 = 760.0;
+        const H: f64 = 280.0;
+        const LEFT: f64 = 86.0;
+        const BOTTOM: f64 = 36.0;
+        const TOP: f64 = 16.0;
+        let max = months
+            .iter()
+            .map(|m| m.revenue_cents.max(m.gross_cents))
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        // Four gridlines at a round step: 1, 2 or 5 times a power of ten.
+        let raw = (max + 3) / 4;
+        let mut magnitude = 1i64;
+        while magnitude * 10 <= raw {
+            magnitude *= 10;
+        }
+        let step = [1, 2, 5, 10]
+            .iter()
+            .map(|k| k * magnitude)
+            .find(|s| *s >= raw)
+            .unwrap_or(10 * magnitude);
+        let top = step * 4;
+        let plot_h = H - TOP - BOTTOM;
+        let plot_w = W - LEFT - 10.0;
+        let baseline = TOP + plot_h;
+        let y = |cents: i64| baseline - (cents.max(0) as f64 / top as f64) * plot_h;
+        let n = months.len().max(1) as f64;
+        let slot = plot_w / n;
+        let bar = (slot * 0.7).min(48.0);
+        Self {
+            width: W,
+            height: H,
+            left: LEFT,
+            right: W - 10.0,
+            baseline,
+            gridlines: (0..=4)
+                .map(|i| Gridline {
+                    y: y(step * i),
+                    dollars: (step * i / 100).max(0),
+                })
+                .collect(),
+            bars: months
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
+                    let (revenue_y, gross_y) = (y(m.revenue_cents), y(m.gross_cents));
+                    // Every label when they fit, else every other one.
+                    let labelled = months.len() <= 14 || i % 2 == 0;
+                    Bar {
+                        month: month_name(&m.label),
+                        short: labelled.then(|| {
+                            month_of(&m.label)
+                                .map(|d| d.format("%b %y").to_string())
+                                .unwrap_or_default()
+                        }),
+                        units: m.units,
+                        revenue_cents: m.revenue_cents,
+                        gross_cents: m.gross_cents,
+                        x,
+                        width: bar,
+                        revenue_y,
+                        revenue_height: (baseline - revenue_y).max(0.0),
+                        gross_x: x + bar * 0.2,
+                        gross_width: bar * 0.6,
+                        gross_y,
+                        gross_height: (baseline - gross_y).max(0.0),
+                        center: x + bar / 2.0,
+                    }
+                })
+                .collect(),
         }
     }
-    let _ = write!(
-        svg,
-        r##"<line x1="{LEFT}" x2="{}" y1="{:.1}" y2="{:.1}" stroke="#5b6675"/></svg>"##,
-        W - 10.0,
-        TOP + plot_h,
-        TOP + plot_h
-    );
-    svg
 }
 
 pub async fn report(
@@ -211,16 +230,16 @@ pub async fn report(
             from: from.to_string(),
             to: to.to_string(),
             error,
-            chart: chart_svg(&months),
+            chart: Chart::of(&months),
             months: months
                 .iter()
                 .map(|m| Line {
                     label: month_name(&m.label),
-                    ..line(m)
+                    ..Line::of(m)
                 })
                 .collect(),
-            people: people.iter().map(line).collect(),
-            total: line(&total),
+            people: people.iter().map(Line::of).collect(),
+            total: Line::of(&total),
         },
     ))
 }
@@ -229,9 +248,24 @@ pub async fn report(
 mod tests {
     use super::*;
 
+    /// The chart alone, drawn by the same file the report includes.
+    #[derive(Template)]
+    #[template(path = "reports/_chart.svg")]
+    struct ChartOnly {
+        chart: Chart,
+    }
+
+    fn draw(months: &[Totals]) -> String {
+        ChartOnly {
+            chart: Chart::of(months),
+        }
+        .render()
+        .unwrap()
+    }
+
     #[test]
     fn the_chart_is_svg_with_one_group_per_month_and_escaped_text() {
-        let months: Vec<Totals> = (1..=12)
+        let mut months: Vec<Totals> = (1..=12)
             .map(|m| Totals {
                 label: format!("2026-{m:02}"),
                 units: m,
@@ -239,11 +273,38 @@ mod tests {
                 gross_cents: m * 300_000,
             })
             .collect();
-        let svg = chart_svg(&months);
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        let svg = draw(&months);
+        let svg = svg.trim();
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
         assert_eq!(svg.matches("<g>").count(), 12);
-        assert!(svg.contains("Dec 2026: 12 sold, revenue 240,000.00"));
+        assert!(
+            svg.contains("Dec 2026: 12 sold, revenue 240,000.00"),
+            "{svg}"
+        );
+        assert!(svg.contains(">400,000</text>"), "the top gridline: {svg}");
         assert!(!svg.contains("style="), "no inline styles under the CSP");
-        assert!(chart_svg(&[]).contains("</svg>"));
+        assert!(!svg.contains("fill="), "colours come from the stylesheet");
+        assert!(draw(&[]).contains("</svg>"));
+        // A label that is not a month is shown as it is, escaped.
+        months[0].label = "<b>&".into();
+        let svg = draw(&months);
+        assert!(svg.contains("&#60;b&#62;&#38;: 1 sold"), "{svg}");
+        assert!(!svg.contains("<b>"));
+    }
+
+    #[test]
+    fn months_are_labelled_every_other_one_when_crowded() {
+        let months: Vec<Totals> = (0..24)
+            .map(|i| Totals {
+                label: format!("{}-{:02}", 2025 + i / 12, i % 12 + 1),
+                units: 1,
+                revenue_cents: 100,
+                gross_cents: 10,
+            })
+            .collect();
+        let chart = Chart::of(&months);
+        let labelled = chart.bars.iter().filter(|b| b.short.is_some()).count();
+        assert_eq!(labelled, 12);
+        assert_eq!(chart.bars[0].short.as_deref(), Some("Jan 25"));
     }
 }

@@ -9,15 +9,12 @@ use crate::{
     app::AppState,
     auth::Editor,
     domain::FieldErrors,
-    domain::{
-        Money, Status,
-        sale::{PAYMENT_METHODS, SaleForm},
-    },
+    domain::{Money, PaymentMethod, Status, sale::SaleForm},
     models::{
         sales::{self, SellOutcome},
         vehicles::{self, Vehicle},
     },
-    web::{AppError, Flash, Page, render, see_other},
+    web::{AppError, Flash, Page, filters, render, see_other},
 };
 
 #[derive(Template)]
@@ -26,8 +23,6 @@ struct SellPage {
     page: Page,
     v: Vehicle,
     title: String,
-    list_price: String,
-    cost: String,
     form: SaleForm,
     errors: FieldErrors,
     methods: Vec<(&'static str, &'static str)>,
@@ -50,12 +45,10 @@ fn sell_page(
     SellPage {
         page,
         title: v.title(),
-        list_price: Money::from_cents(v.list_price_cents).to_string(),
-        cost: Money::from_cents(v.cost_cents).to_string(),
         v,
         form,
         errors,
-        methods: PAYMENT_METHODS.to_vec(),
+        methods: PaymentMethod::ALL.map(|m| (m.as_str(), m.label())).to_vec(),
         problem,
     }
 }
@@ -70,7 +63,7 @@ pub async fn form(
     let v = vehicles::find(&mut conn, path.into_inner())
         .await?
         .ok_or(AppError::NotFound)?;
-    if v.status() == Status::Sold
+    if v.status == Status::Sold
         && let Some(id) = sales::live_sale_id(&mut conn, v.id).await?
     {
         Flash::info("This vehicle is already sold; here is its sale.").set(&session);
@@ -85,7 +78,7 @@ pub async fn form(
     };
     let page =
         Page::new(format!("Sell {}", v.vehicle_number), &session, Some(&user)).section("inventory");
-    let problem = (v.status() == Status::Archived).then_some(Problem {
+    let problem = (v.status == Status::Archived).then_some(Problem {
         text: "This vehicle is archived. An admin must bring it back before it can be sold.",
         sale_id: None,
     });
@@ -131,15 +124,10 @@ pub async fn submit(
             ));
         }
     };
-    let outcome = sales::sell(&mut conn, id, version, &fields, user.user.id).await?;
+    let outcome = sales::sell(&mut conn, id, version, &fields, user.id).await?;
     let problem = match outcome {
         SellOutcome::Sold { sale_id } => {
-            tracing::info!(
-                vehicle_id = id,
-                sale_id,
-                user_id = user.user.id,
-                "vehicle sold"
-            );
+            tracing::info!(vehicle_id = id, sale_id, user_id = user.id, "vehicle sold");
             Flash::success(format!(
                 "Sold {} to {}.",
                 v.vehicle_number, fields.customer_name

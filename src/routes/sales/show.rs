@@ -7,11 +7,14 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    auth::{Admin, Current, Viewer},
+    auth::{Admin, SignedIn, Viewer},
     domain::FieldErrors,
-    domain::{Money, Role, sale::payment_label},
+    domain::{
+        Role,
+        text::{self, Lines},
+    },
     models::sales::{self, SaleRow, VoidOutcome},
-    web::{AppError, Flash, Page, render, see_other},
+    web::{AppError, Flash, Page, filters, render, see_other},
 };
 
 #[derive(Template)]
@@ -19,19 +22,14 @@ use crate::{
 struct ShowPage {
     page: Page,
     s: SaleRow,
-    price: String,
-    cost: String,
-    gross: String,
     payment: &'static str,
-    created: String,
-    voided: String,
     can_void: bool,
     reason: String,
     errors: FieldErrors,
 }
 
 async fn show_page(
-    user: &Current,
+    user: &SignedIn,
     session: &Session,
     state: &AppState,
     id: i64,
@@ -43,21 +41,12 @@ async fn show_page(
     let s = sales::find(&mut conn, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let tz = state.config.timezone;
-    let fmt = |t: chrono::DateTime<chrono::Utc>| {
-        t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
-    };
     Ok(render(
         status,
         &ShowPage {
             page: Page::new(format!("Sale {}", s.id), session, Some(user)).section("sales"),
-            price: Money::from_cents(s.sale_price_cents).to_string(),
-            cost: Money::from_cents(s.cost_cents).to_string(),
-            gross: Money::from_cents(s.gross_profit_cents()).to_string(),
-            payment: payment_label(&s.payment_method),
-            created: fmt(s.created_at),
-            voided: s.voided_at.map(fmt).unwrap_or_default(),
-            can_void: user.user.role == Role::Admin && s.voided_at.is_none(),
+            payment: s.payment_method.label(),
+            can_void: user.role == Role::Admin && s.voided_at.is_none(),
             reason,
             errors,
             s,
@@ -98,17 +87,10 @@ pub async fn void(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let reason = form.into_inner().reason.trim().to_string();
-    let problem = if reason.is_empty() {
-        Some("Say why the sale is voided; it stays on record.")
-    } else if reason.chars().count() > 1000 {
-        Some("Use at most 1000 characters.")
-    } else if reason
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        Some("Remove the control characters.")
-    } else {
-        None
+    let problem = match text::bounded(&reason, 1000, Lines::Many) {
+        Ok("") => Some("Say why the sale is voided; it stays on record.".to_string()),
+        Ok(_) => None,
+        Err(problem) => Some(problem.to_string()),
     };
     if let Some(p) = problem {
         let mut errors = FieldErrors::default();
@@ -125,14 +107,9 @@ pub async fn void(
         .await;
     }
     let mut conn = state.pool.get().await?;
-    match sales::void(&mut conn, id, &reason, user.user.id).await? {
+    match sales::void(&mut conn, id, &reason, user.id).await? {
         VoidOutcome::Voided { vehicle_id } => {
-            tracing::info!(
-                sale_id = id,
-                vehicle_id,
-                user_id = user.user.id,
-                "sale voided"
-            );
+            tracing::info!(sale_id = id, vehicle_id, user_id = user.id, "sale voided");
             Flash::success("The sale is voided and the vehicle is available again.").set(&session);
             Ok(see_other(&format!("/sales/{id}")))
         }

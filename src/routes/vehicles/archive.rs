@@ -33,10 +33,10 @@ pub async fn archive(
             "This form has no version number. Reload the vehicle and try again.",
         ))?;
     let mut conn = state.pool.get().await?;
-    match vehicles::archive(&mut conn, id, version, user.user.id).await? {
+    match vehicles::archive(&mut conn, id, version, user.id).await? {
         None => Err(AppError::NotFound),
         Some(ArchiveOutcome::Archived) => {
-            tracing::info!(vehicle_id = id, user_id = user.user.id, "vehicle archived");
+            tracing::info!(vehicle_id = id, user_id = user.id, "vehicle archived");
             Flash::success("Archived. It no longer shows in the inventory unless you filter for archived vehicles.")
                 .set(&session);
             Ok(see_other(&format!("/vehicles/{id}")))

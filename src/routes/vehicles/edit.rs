@@ -7,18 +7,15 @@ use std::collections::HashMap;
 use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
+use chrono::{DateTime, Utc};
 
 use crate::{
     app::AppState,
-    auth::{Editor, SessionUser},
+    auth::{Editor, SignedIn},
     domain::FieldErrors,
-    domain::{
-        Role, Status, VehicleForm,
-        vehicle::{CONDITIONS, Conflict, field_label},
-    },
+    domain::{Condition, Role, Status, VehicleField, VehicleForm, vehicle::Conflict},
     models::vehicles::{self, EditOutcome, Refusal, Vehicle},
-    routes::vehicles::status_choices,
-    web::{AppError, Flash, Page, render, see_other},
+    web::{AppError, Flash, Page, filters, render, see_other},
 };
 
 /// The vehicle form, for adding (`vehicle: None`) or editing.
@@ -30,7 +27,8 @@ pub struct FormPage {
     pub action: String,
     pub form: VehicleForm,
     pub errors: FieldErrors,
-    pub statuses: Vec<Status>,
+    /// (value, label) pairs of the statuses this form may choose.
+    pub statuses: Vec<(&'static str, &'static str)>,
     pub conditions: Vec<(&'static str, &'static str)>,
     pub cancel_url: String,
     pub submit_label: &'static str,
@@ -41,8 +39,25 @@ pub struct ConflictRow {
     pub label: &'static str,
     pub base: String,
     pub theirs: String,
-    pub who: String,
+    /// Who saved `theirs`, and when.
+    pub changed_by: Option<ChangedBy>,
     pub mine: String,
+}
+
+pub struct ChangedBy {
+    pub who: String,
+    pub at: DateTime<Utc>,
+}
+
+fn choices(statuses: Vec<Status>) -> Vec<(&'static str, &'static str)> {
+    statuses
+        .into_iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect()
+}
+
+fn conditions() -> Vec<(&'static str, &'static str)> {
+    Condition::ALL.map(|c| (c.as_str(), c.label())).to_vec()
 }
 
 impl FormPage {
@@ -53,8 +68,9 @@ impl FormPage {
             action: "/vehicles".into(),
             form,
             errors,
-            statuses: status_choices(None, false),
-            conditions: CONDITIONS.to_vec(),
+            // A new vehicle starts from `available`.
+            statuses: choices(Status::Available.choices(Role::Editor)),
+            conditions: conditions(),
             cancel_url: "/vehicles".into(),
             submit_label: "Add vehicle",
             conflicts: Vec::new(),
@@ -66,7 +82,7 @@ impl FormPage {
         vehicle: &Vehicle,
         form: VehicleForm,
         errors: FieldErrors,
-        user: &SessionUser,
+        user: &SignedIn,
     ) -> Self {
         Self {
             page,
@@ -74,8 +90,8 @@ impl FormPage {
             action: format!("/vehicles/{}", vehicle.id),
             form,
             errors,
-            statuses: status_choices(Some(vehicle.status()), user.role == Role::Admin),
-            conditions: CONDITIONS.to_vec(),
+            statuses: choices(vehicle.status.choices(user.role)),
+            conditions: conditions(),
             cancel_url: format!("/vehicles/{}", vehicle.id),
             submit_label: "Save changes",
             conflicts: Vec::new(),
@@ -121,9 +137,9 @@ pub async fn create(
         Err(errors) => return Ok(invalid(errors, form)),
     };
     let mut conn = state.pool.get().await?;
-    match vehicles::create(&mut conn, &fields, user.user.id).await? {
+    match vehicles::create(&mut conn, &fields, user.id).await? {
         Ok(id) => {
-            tracing::info!(vehicle_id = id, user_id = user.user.id, "vehicle added");
+            tracing::info!(vehicle_id = id, user_id = user.id, "vehicle added");
             Flash::success(format!("Added {}.", fields.vehicle_number)).set(&session);
             Ok(see_other(&format!("/vehicles/{id}")))
         }
@@ -150,7 +166,7 @@ pub async fn edit(
     .section("inventory");
     Ok(render(
         StatusCode::OK,
-        &FormPage::for_edit(page, &vehicle, form, FieldErrors::default(), &user.user),
+        &FormPage::for_edit(page, &vehicle, form, FieldErrors::default(), &user),
     ))
 }
 
@@ -185,22 +201,17 @@ pub async fn update(
                 .ok_or(AppError::NotFound)?;
             return Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage::for_edit(page_for(&vehicle), &vehicle, form, errors, &user.user),
+                &FormPage::for_edit(page_for(&vehicle), &vehicle, form, errors, &user),
             ));
         }
     };
-    match vehicles::save_edit(&mut conn, id, version, &mine, user.user.id, user.user.role).await? {
+    match vehicles::save_edit(&mut conn, id, version, &mine, user.id, user.role).await? {
         Ok(EditOutcome::Saved { version, merged }) => {
-            tracing::info!(
-                vehicle_id = id,
-                version,
-                user_id = user.user.id,
-                "vehicle saved"
-            );
+            tracing::info!(vehicle_id = id, version, user_id = user.id, "vehicle saved");
             let text = if merged.is_empty() {
                 format!("Saved {}.", mine.vehicle_number)
             } else {
-                let names: Vec<&str> = merged.iter().map(|f| field_label(f)).collect();
+                let names: Vec<&str> = merged.iter().map(|f| f.label()).collect();
                 format!(
                     "Saved. Someone else had changed {} meanwhile; their changes are kept alongside yours.",
                     names.join(", ").to_lowercase()
@@ -218,14 +229,14 @@ pub async fn update(
             conflicts,
             proposal,
         }) => {
-            let who = conflict_authors(&mut conn, &state, id, version, &conflicts).await?;
+            let mut authors = conflict_authors(&mut conn, id, version, &conflicts).await?;
             let form = VehicleForm::from_fields(&proposal, current.version);
             let mut page = FormPage::for_edit(
                 page_for(&current),
                 &current,
                 form,
                 FieldErrors::default(),
-                &user.user,
+                &user,
             );
             page.heading = format!(
                 "Someone else changed {} while you were editing",
@@ -235,8 +246,8 @@ pub async fn update(
             page.conflicts = conflicts
                 .into_iter()
                 .map(|c| ConflictRow {
-                    label: field_label(c.field),
-                    who: who.get(c.field).cloned().unwrap_or_default(),
+                    label: c.field.label(),
+                    changed_by: authors.remove(&c.field),
                     base: c.base,
                     theirs: c.theirs,
                     mine: c.mine,
@@ -251,7 +262,7 @@ pub async fn update(
                 .ok_or(AppError::NotFound)?;
             Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &FormPage::for_edit(page_for(&vehicle), &vehicle, form, errors, &user.user),
+                &FormPage::for_edit(page_for(&vehicle), &vehicle, form, errors, &user),
             ))
         }
     }
@@ -260,24 +271,25 @@ pub async fn update(
 /// For each conflicting field, who changed it last since `base` and when.
 async fn conflict_authors(
     conn: &mut diesel_async::AsyncPgConnection,
-    state: &AppState,
     id: i64,
     base: i32,
     conflicts: &[Conflict],
-) -> Result<HashMap<&'static str, String>, AppError> {
+) -> Result<HashMap<VehicleField, ChangedBy>, AppError> {
     let history = vehicles::history(conn, id, base).await?;
     let mut out = HashMap::new();
     for c in conflicts {
         // Newest first: the first entry that touched the field set its value.
         if let Some(h) = history
             .iter()
-            .find(|h| h.changes.iter().any(|(f, _, _)| f == c.field))
+            .find(|h| h.changes.iter().any(|change| change.field == c.field))
         {
-            let when = h
-                .changed_at
-                .with_timezone(&state.config.timezone)
-                .format("%Y-%m-%d %H:%M");
-            out.insert(c.field, format!("{}, {when}", h.who));
+            out.insert(
+                c.field,
+                ChangedBy {
+                    who: h.who.clone(),
+                    at: h.changed_at,
+                },
+            );
         }
     }
     Ok(out)

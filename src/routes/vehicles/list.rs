@@ -4,15 +4,14 @@
 use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
-use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::{
     app::AppState,
     auth::Viewer,
-    domain::{Money, Role, Status, money::group_thousands},
+    domain::{Role, Status, text},
     models::vehicles::{self, Cursor, ListFilter, Sort, SortKey, StatusFilter, Total, VehicleRow},
-    web::{AppError, Page, render},
+    web::{AppError, Page, cursor, filters, render},
 };
 
 pub const PAGE_SIZE: i64 = 50;
@@ -30,13 +29,7 @@ pub struct ListQuery {
 impl ListQuery {
     pub fn filter(&self) -> ListFilter {
         // What PostgreSQL cannot store (NUL) and nobody types (controls) goes.
-        let clean = |s: &str| -> String {
-            s.trim()
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(100)
-                .collect()
-        };
+        let clean = |s: &str| text::cleaned(s, 100);
         let status = match self.status.as_deref().map(str::trim) {
             Some("all") => StatusFilter::All,
             Some(s) => Status::parse(s).map_or(StatusFilter::Current, StatusFilter::Only),
@@ -60,15 +53,7 @@ impl ListQuery {
     /// by hand, or from another sort) is ignored: the first page is shown.
     fn cursor(&self) -> Option<Cursor> {
         let key = self.sort().key;
-        let decode = |s: &str| {
-            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(s)
-                .ok()?;
-            let text = String::from_utf8(bytes).ok()?;
-            let (value, id) = text.rsplit_once('\u{1f}')?;
-            let id = id.parse::<i64>().ok()?;
-            key.accepts(value).then(|| (value.to_string(), id))
-        };
+        let decode = |s: &str| cursor::decode(s).filter(|(value, _)| key.accepts(value));
         if let Some((v, id)) = self.after.as_deref().and_then(decode) {
             return Some(Cursor::After(v, id));
         }
@@ -119,42 +104,43 @@ fn round_two_digits(n: i64) -> i64 {
     (n + scale / 2) / scale * scale
 }
 
-fn encode_cursor(value: &str, id: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{value}\u{1f}{id}"))
-}
-
+/// A vehicle as a row of the list.
 pub struct RowView {
-    pub id: i64,
-    pub stock: String,
+    pub v: VehicleRow,
     pub title: String,
-    pub vin: String,
-    pub color: String,
-    pub mileage: String,
-    pub price: String,
-    pub status: Status,
-    pub days: String,
-    pub location: String,
+    /// Days in stock; none once sold.
+    pub days: Option<i32>,
 }
 
 impl RowView {
-    fn from(r: &VehicleRow) -> Self {
+    fn from(v: VehicleRow) -> Self {
         Self {
-            id: r.id,
-            stock: r.vehicle_number.clone(),
-            title: r.title(),
-            vin: r.vin.clone().unwrap_or_default(),
-            color: r.color.clone(),
-            mileage: group_thousands(r.mileage.max(0) as u64),
-            price: Money::from_cents(r.list_price_cents).to_string(),
-            status: r.status(),
-            days: if r.status() == Status::Sold {
-                "—".into()
-            } else {
-                r.days_in_stock.to_string()
-            },
-            location: r.location.clone(),
+            title: v.title(),
+            days: (v.status != Status::Sold).then_some(v.days_in_stock),
+            v,
         }
     }
+}
+
+/// How many vehicles the list holds: counted, or estimated when counting
+/// would cost too much (then rounded to two digits).
+pub struct Count {
+    pub n: i64,
+    pub exact: bool,
+}
+
+impl Count {
+    /// Exactly one: "1 vehicle matches", not "vehicles match".
+    pub fn is_one(&self) -> bool {
+        self.exact && self.n == 1
+    }
+}
+
+/// A column heading of the list: one that sorts, or a plain one.
+pub enum Column {
+    Sorts(SortHeader),
+    /// A heading that does not sort, hidden on small screens.
+    Plain(&'static str),
 }
 
 pub struct SortHeader {
@@ -187,8 +173,8 @@ struct ListPage {
     makes: Vec<String>,
     statuses: Vec<(&'static str, &'static str)>,
     sorts: Vec<(String, &'static str)>,
-    headers: Vec<SortHeader>,
-    total: String,
+    columns: Vec<Column>,
+    total: Count,
     next_url: Option<String>,
     prev_url: Option<String>,
     first_url: Option<String>,
@@ -237,20 +223,16 @@ pub async fn list(
     let cursor = query.cursor();
     let today = state.today();
     let mut conn = state.pool.get().await?;
-    let vehicles::Page { rows, more, total } =
+    let vehicles::Listing { rows, more, total } =
         vehicles::page(&mut conn, &filter, sort, cursor.as_ref(), PAGE_SIZE, today).await?;
     let filtered =
         filter.q.is_some() || filter.make.is_some() || filter.status != StatusFilter::Current;
     let total = match total {
-        Total::Exact(n) => format!(
-            "{} vehicle{}",
-            group_thousands(n as u64),
-            if n == 1 { "" } else { "s" }
-        ),
-        Total::About(n) => format!(
-            "about {} vehicles",
-            group_thousands(round_two_digits(n) as u64)
-        ),
+        Total::Exact(n) => Count { n, exact: true },
+        Total::About(n) => Count {
+            n: round_two_digits(n),
+            exact: false,
+        },
     };
     let makes = vehicles::makes(&mut conn).await?;
     drop(conn);
@@ -264,22 +246,30 @@ pub async fn list(
     let next_url = rows.last().filter(|_| has_next).map(|r| {
         query.url(
             sort,
-            Some(("after", encode_cursor(&sort.key.value_of(r), r.id))),
+            Some(("after", cursor::encode(&sort.key.value_of(r), r.id))),
         )
     });
     let prev_url = rows.first().filter(|_| has_prev).map(|r| {
         query.url(
             sort,
-            Some(("before", encode_cursor(&sort.key.value_of(r), r.id))),
+            Some(("before", cursor::encode(&sort.key.value_of(r), r.id))),
         )
     });
     let first_url = cursor.is_some().then(|| query.url(sort, None));
-    let headers = vec![
-        header(&query, sort, SortKey::Stock, "Stock #", false),
-        header(&query, sort, SortKey::Make, "Vehicle", false),
-        header(&query, sort, SortKey::Mileage, "Mileage", true),
-        header(&query, sort, SortKey::Price, "Price", true),
-        header(&query, sort, SortKey::Received, "Days in stock", true),
+    let columns = vec![
+        Column::Sorts(header(&query, sort, SortKey::Stock, "Stock #", false)),
+        Column::Sorts(header(&query, sort, SortKey::Make, "Vehicle", false)),
+        Column::Plain("VIN"),
+        Column::Plain("Color"),
+        Column::Sorts(header(&query, sort, SortKey::Mileage, "Mileage", true)),
+        Column::Sorts(header(&query, sort, SortKey::Price, "Price", true)),
+        Column::Sorts(header(
+            &query,
+            sort,
+            SortKey::Received,
+            "Days in stock",
+            true,
+        )),
     ];
     let mut sorts = Vec::new();
     for (key, label_asc, label_desc) in [
@@ -311,7 +301,7 @@ pub async fn list(
         StatusCode::OK,
         &ListPage {
             page,
-            rows: rows.iter().map(RowView::from).collect(),
+            rows: rows.into_iter().map(RowView::from).collect(),
             q: filter.q.clone().unwrap_or_default(),
             status: query.status.clone().unwrap_or_default(),
             make: filter.make.clone().unwrap_or_default(),
@@ -326,13 +316,13 @@ pub async fn list(
                 ("all", "All, including archived"),
             ],
             sorts,
-            headers,
+            columns,
             total,
             next_url,
             prev_url,
             first_url,
             csv_url: query.csv_url(),
-            can_add: user.user.role.allows(Role::Editor),
+            can_add: user.role.allows(Role::Editor),
             filtered,
         },
     ))

@@ -3,23 +3,20 @@
 use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
+use chrono::{DateTime, Utc};
 
 use crate::{
     app::AppState,
     auth::Viewer,
-    domain::{
-        Money, Role, Status,
-        money::group_thousands,
-        vehicle::{condition_label, field_label},
-    },
+    domain::{Role, Status},
     models::vehicles::{self, Vehicle},
-    web::{AppError, Page, render},
+    web::{AppError, Page, filters, render},
 };
 
 pub struct HistoryView {
     pub version: i32,
     pub action: String,
-    pub when: String,
+    pub at: DateTime<Utc>,
     pub who: String,
     pub changes: Vec<(&'static str, String, String)>,
 }
@@ -32,12 +29,8 @@ struct ShowPage {
     title: String,
     status: Status,
     condition: &'static str,
-    mileage: String,
-    cost: String,
-    price: String,
-    margin: String,
-    days: String,
-    updated: String,
+    /// Days in stock; none once sold.
+    days: Option<i64>,
     history: Vec<HistoryView>,
     can_edit: bool,
     can_sell: bool,
@@ -56,17 +49,13 @@ pub async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     let history = vehicles::history(&mut conn, v.id, 0).await?;
-    let sale_id = match v.status() {
+    let sale_id = match v.status {
         Status::Sold => crate::models::sales::live_sale_id(&mut conn, v.id).await?,
         _ => None,
     };
     drop(conn);
-    let tz = state.config.timezone;
-    let fmt = |t: chrono::DateTime<chrono::Utc>| {
-        t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
-    };
     let days = (state.today() - v.received_on).num_days().max(0);
-    let status = v.status();
+    let status = v.status;
     Ok(render(
         StatusCode::OK,
         &ShowPage {
@@ -78,34 +67,25 @@ pub async fn show(
             .section("inventory"),
             title: v.title(),
             status,
-            condition: condition_label(&v.condition),
-            mileage: group_thousands(v.mileage.max(0) as u64),
-            cost: Money::from_cents(v.cost_cents).to_string(),
-            price: Money::from_cents(v.list_price_cents).to_string(),
-            margin: Money::from_cents(v.list_price_cents - v.cost_cents).to_string(),
-            days: if status == Status::Sold {
-                "—".into()
-            } else {
-                days.to_string()
-            },
-            updated: fmt(v.updated_at),
+            condition: v.condition.label(),
+            days: (status != Status::Sold).then_some(days),
             history: history
                 .into_iter()
                 .map(|h| HistoryView {
                     version: h.version,
                     action: h.action,
-                    when: fmt(h.changed_at),
+                    at: h.changed_at,
                     who: h.who,
                     changes: h
                         .changes
                         .into_iter()
-                        .map(|(f, a, b)| (field_label(&f), a, b))
+                        .map(|c| (c.field.label(), c.before, c.after))
                         .collect(),
                 })
                 .collect(),
-            can_edit: user.user.role.allows(Role::Editor),
-            can_sell: user.user.role.allows(Role::Editor) && status.in_stock(),
-            can_archive: user.user.role == Role::Admin && status.in_stock(),
+            can_edit: user.role.allows(Role::Editor),
+            can_sell: user.role.allows(Role::Editor) && status.in_stock(),
+            can_archive: user.role == Role::Admin && status.in_stock(),
             sale_id,
             v,
         },
