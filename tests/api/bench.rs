@@ -226,7 +226,7 @@ async fn bench_inventory() {
             ("list, newest first".to_string(), "/vehicles".to_string()),
             ("list by price, 2nd page".into(), {
                 let first = app.get("/vehicles?sort=price").await.text().await.unwrap();
-                crate::helpers::href_with(&first, "rel=\"next\"")
+                crate::helpers::href_of(&first, "a[rel~=next]")
             }),
             (
                 format!("search stock number {stock}"),

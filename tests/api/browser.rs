@@ -1,156 +1,15 @@
-//! A real headless Chromium, driven over WebDriver, signs in through the form.
-//! Without chromedriver the test is skipped, unless PCN_REQUIRE_BROWSER=1
+//! A real headless Chromium, driven over WebDriver, signs in through the
+//! form, adds, edits (merge and conflict), sells, reports and administers:
+//! the pages work as pages, under the CSP, at desktop and tablet sizes.
+//! Without chromedriver the tests are skipped, unless PCN_REQUIRE_BROWSER=1
 //! (set by CI), where a missing browser is a failure.
 
-use std::{
-    net::TcpListener,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+use fantoccini::Locator;
+
+use crate::helpers::{
+    PASSWORD, TestApp, click, fill, open_browser, shot, sign_in_browser, start_driver, text_of,
+    text_when, wait_for_url,
 };
-
-use fantoccini::{ClientBuilder, Locator};
-
-use crate::helpers::{PASSWORD, TestApp};
-
-struct Driver {
-    child: Child,
-    port: u16,
-    _profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn find(names: &[&str]) -> Option<PathBuf> {
-    names.iter().map(PathBuf::from).find(|p| p.exists())
-}
-
-fn start_driver() -> Option<Driver> {
-    let required = std::env::var("PCN_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-    let driver = find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
-    let browser = find(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
-    let (Some(driver), Some(_)) = (driver, browser) else {
-        assert!(
-            !required,
-            "PCN_REQUIRE_BROWSER=1 but chromium/chromedriver are not installed"
-        );
-        eprintln!("SKIPPED: browser test (install chromium and chromium-driver to run it)");
-        return None;
-    };
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some(Driver {
-        child,
-        port,
-        _profile: tempfile::tempdir().unwrap(),
-    })
-}
-
-async fn browser(driver: &Driver, width: u32, height: u32) -> fantoccini::Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--disable-quic",
-                format!("--window-size={width},{height}"),
-                format!("--user-data-dir={}", driver._profile.path().display()),
-            ]
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("connect to chromedriver")
-}
-
-/// Waits until the browser is on a page whose URL contains `part`.
-pub async fn wait_for_url(b: &fantoccini::Client, part: &str) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if b.current_url().await.unwrap().as_str().contains(part) {
-            return;
-        }
-        if Instant::now() > deadline {
-            shot(b, "failure.png").await;
-            panic!(
-                "never reached a URL with {part}; at {} (see failure.png)",
-                b.current_url().await.unwrap()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-pub fn screenshot_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Signs in through the form and waits for the inventory.
-pub async fn sign_in_browser(b: &fantoccini::Client, app: &TestApp, email: &str) {
-    b.goto(&app.url("/login")).await.unwrap();
-    fill(b, "#email", email).await;
-    fill(b, "#password", PASSWORD).await;
-    click(b, "button[type=submit]").await;
-    wait_for_url(b, "/vehicles").await;
-}
-
-/// Types into the element `css` (waiting for it to appear).
-pub async fn fill(b: &fantoccini::Client, css: &str, text: &str) {
-    let el = b.wait().for_element(Locator::Css(css)).await.unwrap();
-    el.clear().await.unwrap();
-    el.send_keys(text).await.unwrap();
-}
-
-pub async fn click(b: &fantoccini::Client, css: &str) {
-    b.wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
-pub async fn text_of(b: &fantoccini::Client, css: &str) -> String {
-    b.wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-pub async fn shot(b: &fantoccini::Client, name: &str) {
-    let png = b.screenshot().await.unwrap();
-    std::fs::write(screenshot_dir().join(name), png).unwrap();
-}
 
 #[tokio::test]
 async fn staff_sign_in_through_the_real_form() {
@@ -158,7 +17,7 @@ async fn staff_sign_in_through_the_real_form() {
     let app = TestApp::spawn().await;
     app.create_user("admin", "rosa@dealer.example", PASSWORD)
         .await;
-    let b = browser(&driver, 1280, 800).await;
+    let b = open_browser(&driver, 1280, 800).await;
 
     b.goto(&app.url("/account")).await.unwrap();
     // Redirected to the sign-in form, which remembers where we were going.
@@ -186,7 +45,7 @@ async fn staff_sign_in_through_the_real_form() {
     b.close().await.unwrap();
 
     // A tablet-sized window shows the same form usable.
-    let t = browser(&driver, 800, 1100).await;
+    let t = open_browser(&driver, 800, 1100).await;
     t.goto(&app.url("/login")).await.unwrap();
     shot(&t, "login-tablet.png").await;
     t.close().await.unwrap();
@@ -206,7 +65,7 @@ async fn inventory_add_edit_merge_and_conflict_in_a_browser() {
         .await;
     app.sign_in_with(&bob, "bob@dealer.example", PASSWORD).await;
 
-    let b = browser(&driver, 1280, 900).await;
+    let b = open_browser(&driver, 1280, 900).await;
     sign_in_browser(&b, &app, "ed@dealer.example").await;
     click(&b, "a[href='/vehicles/new']").await;
     wait_for_url(&b, "/vehicles/new").await;
@@ -346,7 +205,7 @@ async fn sell_a_vehicle_and_read_the_report_in_a_browser() {
          FROM vehicles v WHERE v.vehicle_number LIKE 'H-%';",
     )
     .await;
-    let b = browser(&driver, 1280, 900).await;
+    let b = open_browser(&driver, 1280, 900).await;
     sign_in_browser(&b, &app, "rosa@dealer.example").await;
     // Add one to sell.
     b.goto(&app.url("/vehicles/new")).await.unwrap();
@@ -388,7 +247,7 @@ async fn admin_creates_and_deactivates_a_user_in_a_browser() {
     let app = TestApp::spawn().await;
     app.create_user("admin", "rosa@dealer.example", PASSWORD)
         .await;
-    let b = browser(&driver, 1280, 900).await;
+    let b = open_browser(&driver, 1280, 900).await;
     sign_in_browser(&b, &app, "rosa@dealer.example").await;
     click(&b, "nav a[href='/admin/users']").await;
     wait_for_url(&b, "/admin/users").await;
@@ -408,8 +267,8 @@ async fn admin_creates_and_deactivates_a_user_in_a_browser() {
     // Untick "Active" and save.
     click(&b, "input[name=active]").await;
     click(&b, "form.form button.btn-primary").await;
-    let flash = text_of(&b, ".flash-success").await;
-    assert!(flash.starts_with("Saved"), "{flash}");
+    // The page still shows "Added …" until the save's answer replaces it.
+    text_when(&b, ".flash-success", |t| t.starts_with("Saved")).await;
     shot(&b, "admin-user.png").await;
     b.goto(&app.url("/admin/users")).await.unwrap();
     assert!(

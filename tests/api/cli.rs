@@ -1,3 +1,6 @@
+//! The `pcn` binary itself: `pcn user create` makes an account that signs
+//! in, and `pcn serve` runs its own database and stops cleanly on SIGTERM.
+
 use std::{
     io::{BufRead as _, BufReader},
     process::{Command, Stdio},

@@ -1,3 +1,8 @@
+//! CSRF defence in detail: sign-in refuses a missing or forged token, a
+//! signed-in form needs its own session's token, cross-site requests are
+//! refused even with a token, and a signed-out POST to a protected route is
+//! sent to sign in first. (Every route is swept in `routes.rs`.)
+
 use reqwest::StatusCode;
 
 use crate::helpers::{PASSWORD, TestApp, client, location};

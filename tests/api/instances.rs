@@ -1,3 +1,6 @@
+//! Several app instances on one database: sessions and revocations are
+//! shared, a restart signs nobody out, and the migrations go down and up.
+
 use reqwest::StatusCode;
 
 use crate::helpers::TestApp;

@@ -2,6 +2,7 @@
 //! One binary, so one compile, one link and one database start.
 
 mod account;
+mod activity;
 mod admin;
 mod bench;
 mod browser;
@@ -11,12 +12,15 @@ mod demo;
 mod headers;
 mod helpers;
 mod instances;
+mod layers;
 mod outage;
 mod proxy;
 mod routes;
 mod sales;
+mod schema;
 mod sessions;
 mod setup;
 mod sign_in;
+mod templates;
 mod throttling;
 mod vehicles;

@@ -3,10 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::{
-    helpers::{TestApp, location, send_form},
-    vehicles::add_vehicle,
-};
+use crate::helpers::{Html, TestApp, add_vehicle, location, send_form};
 
 fn sale_form(version: i64, price: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -74,8 +71,12 @@ async fn a_sale_moves_the_vehicle_to_sold_and_shows_a_receipt() {
         .text()
         .await
         .unwrap();
-    assert!(vehicle.contains("badge-status-sold"));
-    assert!(vehicle.contains(&format!("href=\"{sale_url}\"")));
+    let page = Html::parse(&vehicle);
+    assert!(page.one("h1 .badge").has_class("badge-status-sold"));
+    assert!(
+        page.has(&format!("a[href='{sale_url}']")),
+        "the vehicle links to its sale"
+    );
     assert!(vehicle.contains("sold"), "history shows the sale");
     assert_eq!(app.scalar_i64(INVARIANT).await, 0);
     // The sell page of a sold vehicle leads to its sale.
@@ -117,8 +118,8 @@ async fn fifty_simultaneous_sales_of_one_vehicle_record_exactly_one() {
     // Every loser is told which sale won.
     for body in &lost {
         assert!(
-            body.contains(&format!("href=\"{}\"", won[0])),
-            "409 names the winning sale"
+            Html::parse(body).has(&format!("a[href='{}']", won[0])),
+            "409 links to the winning sale"
         );
     }
     assert_eq!(app.scalar_i64("SELECT count(*) AS v FROM sales").await, 1);
@@ -143,8 +144,9 @@ async fn a_stale_version_or_bad_input_stores_nothing() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let body = r.text().await.unwrap();
     assert!(body.contains("changed since you opened"));
-    assert!(
-        body.contains("name=\"version\" value=\"2\""),
+    assert_eq!(
+        Html::parse(&body).field("version").as_deref(),
+        Some("2"),
         "ready on the current version"
     );
     for (field, value) in [
@@ -165,10 +167,9 @@ async fn a_stale_version_or_bad_input_stores_nothing() {
             .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
         assert!(
-            r.text()
-                .await
-                .unwrap()
-                .contains(&format!("id=\"{field}-error\"")),
+            Html::parse(&r.text().await.unwrap())
+                .field_error(field)
+                .is_some(),
             "{field}"
         );
     }
@@ -191,7 +192,11 @@ async fn void_then_resell() {
     // A reason is required.
     let r = app.post(&format!("{sale}/void"), &[("reason", "  ")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("id=\"reason-error\""));
+    assert!(
+        Html::parse(&r.text().await.unwrap())
+            .field_error("reason")
+            .is_some()
+    );
     let r = app
         .post(
             &format!("{sale}/void"),
@@ -283,8 +288,115 @@ async fn roles_for_selling_voiding_and_reading() {
     );
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Op {
+    Sell,
+    Void,
+    Edit,
+}
+
+/// What one worker's step came to.
+#[derive(Debug)]
+enum Outcome {
+    /// Sent, and answered with this status.
+    Sent(Op, StatusCode),
+    /// A sell that lost the race before its form: the vehicle was sold
+    /// meanwhile, and the sell page led to that sale instead.
+    SoldMeanwhile,
+}
+
+/// One worker: steps on random vehicles, each as a browser does it: read
+/// the page the form is on, then send that form (racing the other workers).
+async fn worker(
+    c: reqwest::Client,
+    base: String,
+    ids: Vec<i64>,
+    token: String,
+    seed: u64,
+    steps: usize,
+) -> Vec<Outcome> {
+    use rand::{Rng as _, SeedableRng as _};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let get = async |path: String| {
+        let r = c.get(format!("{base}{path}")).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    let post = async |path: String, fields: Vec<(String, String)>| {
+        send_form(&c, &format!("{base}{path}"), &fields)
+            .await
+            .status()
+    };
+    let mut out = Vec::new();
+    for step in 0..steps {
+        let id = ids[rng.random_range(0..ids.len())];
+        let (status, show) = get(format!("/vehicles/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let sale = Html::parse(&show)
+            .first("a[href^='/sales/']")
+            .and_then(|a| a.attr("href"));
+        let op = match (rng.random_bool(0.4), &sale) {
+            (true, _) => Op::Edit,
+            (false, Some(_)) => Op::Void,
+            (false, None) => Op::Sell,
+        };
+        let sent = match op {
+            Op::Sell => {
+                let (status, html) = get(format!("/vehicles/{id}/sell")).await;
+                if status == StatusCode::SEE_OTHER {
+                    out.push(Outcome::SoldMeanwhile);
+                    continue;
+                }
+                assert_eq!(status, StatusCode::OK);
+                // The page's own form: its version, price, date and token.
+                let mut form = Html::parse(&html)
+                    .one(&format!("form[action='/vehicles/{id}/sell']"))
+                    .form_fields();
+                assert!(
+                    form.iter().any(|(k, v)| k == "version" && !v.is_empty()),
+                    "the sell form carries the version it was read at"
+                );
+                for (k, v) in form.iter_mut() {
+                    if k == "customer_name" {
+                        *v = "Dana Scully".into();
+                    }
+                }
+                post(format!("/vehicles/{id}/sell"), form).await
+            }
+            Op::Void => {
+                let sale = sale.clone().unwrap();
+                let fields = vec![
+                    ("csrf_token".to_string(), token.clone()),
+                    ("reason".to_string(), "test".to_string()),
+                ];
+                post(format!("{sale}/void"), fields).await
+            }
+            Op::Edit => {
+                let (status, html) = get(format!("/vehicles/{id}/edit")).await;
+                assert_eq!(status, StatusCode::OK);
+                // The edit page's form as it stands (version, status and all),
+                // with new notes.
+                let mut form = Html::parse(&html).one("form.vehicle-form").form_fields();
+                assert!(
+                    form.iter().any(|(k, v)| k == "version" && !v.is_empty()),
+                    "the edit form carries the version it was read at"
+                );
+                for (k, v) in form.iter_mut() {
+                    if k == "notes" {
+                        *v = format!("edit {seed}.{step}");
+                    }
+                }
+                post(format!("/vehicles/{id}"), form).await
+            }
+        };
+        out.push(Outcome::Sent(op, sent));
+    }
+    out
+}
+
 #[tokio::test]
 async fn random_concurrent_sells_voids_and_edits_keep_status_and_sales_in_agreement() {
+    const WORKERS: u64 = 8;
+    const STEPS: usize = 8;
     let app = TestApp::spawn().await;
     app.signed_in_as("admin").await;
     let mut ids = Vec::new();
@@ -292,108 +404,67 @@ async fn random_concurrent_sells_voids_and_edits_keep_status_and_sales_in_agreem
         ids.push(add_vehicle(&app, &format!("CH-{i}")).await);
     }
     let token = app.csrf_token_with(&app.client).await;
-    let first = ids[0];
-    let ids_pos = move |id: i64| id - first;
+    let seed: u64 = rand::random();
     let mut tasks = Vec::new();
-    for n in 0..60u64 {
-        let c = app.client.clone();
-        let base = app.address.clone();
-        let token = token.clone();
-        let id = ids[(n % 3) as usize];
-        tasks.push(tokio::spawn(async move {
-            // Read the current version, then act on it (racing the others).
-            let page = c
-                .get(format!("{base}/vehicles/{id}"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            let version = page
-                .split("name=\"version\" value=\"")
-                .nth(1)
-                .and_then(|s| s.split('"').next())
-                .unwrap_or("1")
-                .to_string();
-            let post = |path: String, body: Vec<(&'static str, String)>| {
-                let c = c.clone();
-                let token = token.clone();
-                async move {
-                    let mut all = vec![("csrf_token", token)];
-                    all.extend(body);
-                    send_form(&c, &path, &all).await.status()
-                }
-            };
-            match n % 4 {
-                0 | 1 => {
-                    let v: i64 = version.parse().unwrap_or(1);
-                    post(format!("{base}/vehicles/{id}/sell"), sale_form(v, "20000")).await
-                }
-                2 => {
-                    let sale = page
-                        .split("href=\"/sales/")
-                        .nth(1)
-                        .and_then(|s| s.split('"').next())
-                        .map(str::to_string);
-                    match sale {
-                        Some(s) => {
-                            post(
-                                format!("{base}/sales/{s}/void"),
-                                vec![("reason", "test".into())],
-                            )
-                            .await
-                        }
-                        None => StatusCode::OK,
-                    }
-                }
-                _ => {
-                    // An edit of the notes, on whatever status the vehicle has now.
-                    let status = page
-                        .split("badge badge-status-")
-                        .nth(1)
-                        .and_then(|s| s.split('"').next())
-                        .unwrap_or("available")
-                        .to_string();
-                    let stock = format!("CH-{}", ids_pos(id));
-                    let mut form = crate::vehicles::vehicle_form(&stock);
-                    for (k, v) in form.iter_mut() {
-                        match *k {
-                            "status" => *v = status.clone(),
-                            "notes" => *v = format!("edit {n}"),
-                            _ => {}
-                        }
-                    }
-                    form.push(("version", version.clone()));
-                    post(format!("{base}/vehicles/{id}"), form).await
+    for w in 0..WORKERS {
+        tasks.push(tokio::spawn(worker(
+            app.client.clone(),
+            app.address.clone(),
+            ids.clone(),
+            token.clone(),
+            seed.wrapping_add(w),
+            STEPS,
+        )));
+    }
+    let mut landed = std::collections::HashMap::<Op, i64>::new();
+    let mut tally = std::collections::BTreeMap::<String, usize>::new();
+    for t in tasks {
+        for outcome in t.await.unwrap() {
+            *tally.entry(format!("{outcome:?}")).or_default() += 1;
+            match outcome {
+                Outcome::Sent(op, StatusCode::SEE_OTHER) => *landed.entry(op).or_default() += 1,
+                // Lost a race: refused whole, with the reason.
+                Outcome::Sent(_, StatusCode::CONFLICT) | Outcome::SoldMeanwhile => {}
+                Outcome::Sent(op, status) => {
+                    panic!("{op:?} answered {status} (seed {seed}; so far {tally:?})")
                 }
             }
-        }));
+        }
     }
-    for t in tasks {
-        let s = t.await.unwrap();
-        assert!(
-            [
-                StatusCode::SEE_OTHER,
-                StatusCode::CONFLICT,
-                StatusCode::OK,
-                StatusCode::UNPROCESSABLE_ENTITY
-            ]
-            .contains(&s),
-            "unexpected {s}"
+    let context = format!("seed {seed}: {tally:?}");
+    // Enough of each kind landed for the invariants below to mean something.
+    let n = |op| landed.get(&op).copied().unwrap_or(0);
+    assert!(n(Op::Sell) >= 3, "sells that landed; {context}");
+    assert!(n(Op::Void) >= 2, "voids that landed; {context}");
+    assert!(n(Op::Edit) >= 5, "edits that landed; {context}");
+    // Every answer "done" did exactly one thing, and nothing else happened.
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) AS v FROM sales").await,
+        n(Op::Sell),
+        "{context}"
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) AS v FROM sales WHERE voided_at IS NOT NULL")
+            .await,
+        n(Op::Void),
+        "{context}"
+    );
+    for (action, op) in [
+        ("sold", Op::Sell),
+        ("sale voided", Op::Void),
+        ("edited", Op::Edit),
+    ] {
+        assert_eq!(
+            app.scalar_i64(&format!(
+                "SELECT count(*) AS v FROM vehicle_history WHERE action = '{action}'"
+            ))
+            .await,
+            n(op),
+            "history rows {action}; {context}"
         );
     }
-    assert_eq!(app.scalar_i64(INVARIANT).await, 0);
-    assert_eq!(app.scalar_i64(DAILY_TOTALS_DRIFT).await, 0);
-    // Which operations won is up to the interleaving; that something changed is not.
-    assert!(
-        app.scalar_i64(
-            "SELECT (SELECT count(*) FROM sales) + (SELECT count(*) FROM vehicle_history WHERE version > 1) AS v"
-        )
-        .await
-            >= 1,
-        "some sells, voids or edits landed"
-    );
+    assert_eq!(app.scalar_i64(INVARIANT).await, 0, "{context}");
+    assert_eq!(app.scalar_i64(DAILY_TOTALS_DRIFT).await, 0, "{context}");
     // Versions and history agree for every vehicle.
     assert_eq!(
         app.scalar_i64(
@@ -401,7 +472,8 @@ async fn random_concurrent_sells_voids_and_edits_keep_status_and_sales_in_agreem
              (SELECT count(*) FROM vehicle_history h WHERE h.vehicle_id = v.id)"
         )
         .await,
-        0
+        0,
+        "{context}"
     );
 }
 
@@ -488,13 +560,13 @@ async fn the_report_adds_up_to_what_sql_adds_up() {
         ))
         .await;
     let money = |c: i64| pcn::domain::Money::from_cents(c).to_string();
-    assert!(
-        page.contains(&format!("<strong>{units}</strong>")),
-        "units {units}"
+    let report = Html::parse(&page);
+    // The headline figures: units, revenue, gross profit (then the margin).
+    assert_eq!(
+        report.texts(".kpi strong")[..3],
+        [units.to_string(), money(revenue), money(gross)]
     );
-    assert!(page.contains(&money(revenue)), "revenue {}", money(revenue));
-    assert!(page.contains(&money(gross)), "gross {}", money(gross));
-    assert!(page.contains("<svg") && page.contains("role=\"img\""));
+    assert!(report.has("svg[role=img]"), "the chart");
     // The CSV has every sale of the period, voided ones marked.
     let csv = app
         .get(&format!("/sales.csv?from={from}&to={to}"))

@@ -1,3 +1,8 @@
+//! Sessions live in the database: signing out revokes one for good (a
+//! replayed cookie is refused), idle and absolute timeouts end them (the
+//! defaults and configured ones), a deactivated user is out at once, and
+//! signed-in pages are never cached.
+
 use reqwest::StatusCode;
 
 use crate::helpers::{PASSWORD, TestApp, client, location};
@@ -85,6 +90,8 @@ async fn session_ends_after_its_absolute_lifetime_however_active() {
 
 #[tokio::test]
 async fn configured_timeouts_apply() {
+    // 5 minutes idle, 60 minutes in all: both shorter than the defaults (30
+    // and 720), so each refusal below happens only if the setting applies.
     let app = TestApp::with(
         crate::helpers::Options::default()
             .env("PCN_IDLE_TIMEOUT", "5")
@@ -92,9 +99,36 @@ async fn configured_timeouts_apply() {
     )
     .await;
     app.signed_in_as("viewer").await;
+    app.exec("UPDATE sessions SET last_seen_at = now() - interval '4 minutes'")
+        .await;
+    assert_eq!(app.get("/account").await.status(), StatusCode::OK);
     app.exec("UPDATE sessions SET last_seen_at = now() - interval '6 minutes'")
         .await;
-    assert_eq!(app.get("/account").await.status(), StatusCode::SEE_OTHER);
+    let idle = app.get("/account").await;
+    assert_eq!(idle.status(), StatusCode::SEE_OTHER, "idle past 5 minutes");
+    assert_eq!(location(&idle), "/login?next=%2Faccount");
+
+    // The lifetime, on a session that is never idle.
+    let c = client();
+    assert_eq!(
+        app.sign_in_with(&c, "viewer@dealer.example", PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let newest = "id = (SELECT max(id) FROM sessions)";
+    app.exec(&format!(
+        "UPDATE sessions SET created_at = now() - interval '59 minutes', last_seen_at = now() WHERE {newest}"
+    ))
+    .await;
+    assert_eq!(app.get_with(&c, "/account").await.status(), StatusCode::OK);
+    app.exec(&format!(
+        "UPDATE sessions SET created_at = now() - interval '61 minutes', last_seen_at = now() WHERE {newest}"
+    ))
+    .await;
+    let old = app.get_with(&c, "/account").await;
+    assert_eq!(old.status(), StatusCode::SEE_OTHER, "older than 60 minutes");
+    assert_eq!(location(&old), "/login?next=%2Faccount");
 }
 
 #[tokio::test]

@@ -1,3 +1,8 @@
+//! Sign-in throttling: five failures lock an email (known or not, also
+//! under fifty parallel guesses), twenty lock an address (from
+//! X-Forwarded-For only behind a trusted proxy), a success starts afresh,
+//! and the general request limit answers 429 with Retry-After.
+
 use reqwest::StatusCode;
 
 use crate::helpers::{PASSWORD, TestApp, client};

@@ -3,115 +3,10 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{PASSWORD, TestApp, client, location, send_form};
-
-/// A complete, valid vehicle form.
-pub fn vehicle_form(stock: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("vehicle_number", stock.to_string()),
-        ("vin", String::new()),
-        ("year", "2021".into()),
-        ("make", "Honda".into()),
-        ("model", "Accord".into()),
-        ("trim", "EX".into()),
-        ("color", "Blue".into()),
-        ("mileage", "32,000".into()),
-        ("condition", "used".into()),
-        ("cost", "18,000.00".into()),
-        ("list_price", "21,500.00".into()),
-        ("status", "available".into()),
-        ("location", "Lot B".into()),
-        ("notes", String::new()),
-        ("received_on", "2026-10-01".into()),
-    ]
-}
-
-fn with(
-    mut form: Vec<(&'static str, String)>,
-    field: &str,
-    value: &str,
-) -> Vec<(&'static str, String)> {
-    for (k, v) in form.iter_mut() {
-        if *k == field {
-            *v = value.to_string();
-        }
-    }
-    form
-}
-
-fn refs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
-
-/// Adds a vehicle through the form; returns its id.
-pub async fn add_vehicle(app: &TestApp, stock: &str) -> i64 {
-    let form = vehicle_form(stock);
-    let r = app.post("/vehicles", &refs(&form)).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "add {stock}");
-    location(&r).rsplit('/').next().unwrap().parse().unwrap()
-}
-
-/// The current form of a vehicle's edit page, as a browser would resubmit it.
-async fn edit_form(app: &TestApp, c: &reqwest::Client, id: i64) -> Vec<(&'static str, String)> {
-    let html = app
-        .get_with(c, &format!("/vehicles/{id}/edit"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    edit_form_from(&html)
-}
-
-/// The vehicle form's fields as the page `html` fills them.
-fn edit_form_from(html: &str) -> Vec<(&'static str, String)> {
-    let value = |name: &str| -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        match html.find(&marker) {
-            Some(i) => {
-                let rest = &html[i + marker.len()..];
-                unescape(&rest[..rest.find('"').unwrap()])
-            }
-            None => String::new(),
-        }
-    };
-    let selected = |name: &str| -> String {
-        let start = html.find(&format!("name=\"{name}\"")).unwrap();
-        let rest = &html[start..];
-        let sel = rest.find(" selected").unwrap();
-        let opt = rest[..sel].rfind("value=\"").unwrap();
-        let v = &rest[opt + 7..];
-        v[..v.find('"').unwrap()].to_string()
-    };
-    let notes = {
-        let i = html.find("name=\"notes\"").unwrap();
-        let rest = &html[i..];
-        let open = rest.find('>').unwrap() + 1;
-        let close = rest.find("</textarea>").unwrap();
-        unescape(&rest[open..close])
-    };
-    let mut form = vehicle_form("");
-    for (k, v) in form.iter_mut() {
-        *v = match *k {
-            "condition" | "status" => selected(k),
-            "notes" => notes.clone(),
-            _ => value(k),
-        };
-    }
-    form.push(("version", value("version")));
-    form
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&#60;", "<")
-        .replace("&#62;", ">")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#38;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
-}
+use crate::helpers::{
+    Html, PASSWORD, TestApp, add_vehicle, client, edit_form, edit_form_from, href_of,
+    listed_stock_numbers, location, refs, send_form, vehicle_form, with,
+};
 
 #[tokio::test]
 async fn an_editor_adds_a_vehicle_and_everyone_can_read_it() {
@@ -126,7 +21,7 @@ async fn an_editor_adds_a_vehicle_and_everyone_can_read_it() {
     assert!(body.contains("32,000"));
     assert!(body.contains("created"), "history shows the creation");
     let list = app.get("/vehicles").await.text().await.unwrap();
-    assert!(list.contains("A-1001"));
+    assert_eq!(listed_stock_numbers(&list), ["A-1001"]);
     assert!(list.contains("1 vehicle"));
     assert_eq!(
         app.scalar_i64("SELECT count(*) AS v FROM vehicle_history WHERE version = 1")
@@ -174,13 +69,17 @@ async fn every_bad_field_is_422_with_its_message_and_nothing_is_stored() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "{field}={value:.20}"
         );
-        let body = r.text().await.unwrap();
+        let page = Html::parse(&r.text().await.unwrap());
         assert!(
-            body.contains(&format!("id=\"{field}-error\"")),
+            page.field_error(field).is_some(),
             "{field}={value:.20}: no error beside the field"
         );
         if *field != "model" {
-            assert!(body.contains("value=\"Accord\""), "{field}: input kept");
+            assert_eq!(
+                page.field("model").as_deref(),
+                Some("Accord"),
+                "{field}: input kept"
+            );
         }
     }
     assert_eq!(
@@ -268,14 +167,14 @@ async fn roles_decide_who_reads_writes_and_archives() {
     );
     // Archived vehicles leave the default list but stay reachable.
     let list = app.get("/vehicles").await.text().await.unwrap();
-    assert!(!list.contains(">R-1<"));
+    assert!(!listed_stock_numbers(&list).contains(&"R-1".to_string()));
     let archived = app
         .get("/vehicles?status=archived")
         .await
         .text()
         .await
         .unwrap();
-    assert!(archived.contains(">R-1<"));
+    assert_eq!(listed_stock_numbers(&archived), ["R-1"]);
     // An editor cannot bring it back; an admin can, by editing its status.
     let mut back = edit_form(&app, &app.client, id).await;
     for (k, v) in back.iter_mut() {
@@ -353,20 +252,35 @@ async fn same_field_changed_differently_is_a_409_with_both_values_and_nothing_lo
     let mine = with(with(mine, "list_price", "19,000"), "color", "Red");
     let r = app.post(&format!("/vehicles/{id}"), &refs(&mine)).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    let body = r.text().await.unwrap();
-    assert!(
-        body.contains("value=\"19000.00\""),
+    let page = Html::parse(&r.text().await.unwrap());
+    let form = page.one("form.vehicle-form");
+    let sent = |name: &str| {
+        form.form_fields()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    };
+    assert_eq!(
+        sent("list_price").as_deref(),
+        Some("19000.00"),
         "the form offers my price"
     );
-    assert!(body.contains("value=\"Red\""), "and my other change");
-    assert!(body.contains("21,500.00"), "base shown");
-    assert!(body.contains("20,000.00"), "theirs shown");
-    assert!(body.contains("19,000.00"), "mine shown");
-    assert!(body.contains("Test editor"), "who changed it");
-    assert!(
-        body.contains("name=\"version\" value=\"2\""),
+    assert_eq!(sent("color").as_deref(), Some("Red"), "and my other change");
+    assert_eq!(
+        sent("version").as_deref(),
+        Some("2"),
         "ready on the current version"
     );
+    // One row of the comparison, for the one field both changed.
+    let rows = page.select("table.compare tbody tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].one("th").text(), "List price");
+    let cells = rows[0].select("td");
+    assert_eq!(cells.len(), 3, "{cells:?}");
+    assert_eq!(cells[0].text(), "21,500.00", "base shown");
+    assert!(cells[1].text().starts_with("20,000.00"), "theirs shown");
+    assert!(cells[1].text().contains("Test editor"), "who changed it");
+    assert_eq!(cells[2].text(), "19,000.00", "mine shown");
     // Nothing of mine was saved; theirs is intact.
     assert_eq!(
         app.scalar_i64(&format!(
@@ -389,7 +303,7 @@ async fn same_field_changed_differently_is_a_409_with_both_values_and_nothing_lo
 }
 
 #[tokio::test]
-async fn fifty_parallel_stale_saves_each_land_or_conflict_and_history_shows_what_landed() {
+async fn fifty_parallel_stale_saves_land_once_per_field_and_the_rest_conflict() {
     let app = TestApp::spawn().await;
     app.signed_in_as("editor").await;
     let id = add_vehicle(&app, "P-1").await;
@@ -397,7 +311,8 @@ async fn fifty_parallel_stale_saves_each_land_or_conflict_and_history_shows_what
     let token = app.csrf_token_with(&app.client).await;
     let mut tasks = Vec::new();
     for i in 0..50 {
-        // Half change the price (conflicting with each other), half a field of their own.
+        // All on version 1. Half change the price, each to its own value;
+        // half the notes, each to its own text.
         let form = if i % 2 == 0 {
             with(base.clone(), "list_price", &format!("{}", 20_000 + i))
         } else {
@@ -411,38 +326,66 @@ async fn fifty_parallel_stale_saves_each_land_or_conflict_and_history_shows_what
             (i, send_form(&c, &url, &body).await.status())
         }));
     }
-    let mut landed = 0;
+    let (mut prices, mut notes, mut conflicts) = (Vec::new(), Vec::new(), 0);
     for t in tasks {
         let (i, status) = t.await.unwrap();
         match status {
-            StatusCode::SEE_OTHER => landed += 1,
-            StatusCode::CONFLICT => {}
+            StatusCode::SEE_OTHER if i % 2 == 0 => prices.push(i),
+            StatusCode::SEE_OTHER => notes.push(i),
+            StatusCode::CONFLICT => conflicts += 1,
             other => panic!("save {i}: unexpected {other}"),
         }
     }
-    let version = app
-        .scalar_i64(&format!(
-            "SELECT version::int8 AS v FROM vehicles WHERE id = {id}"
+    // Exactly two can land: the first price change (a different price since
+    // version 1 conflicts with it), and the first notes change (it merges
+    // with the price; a different note since version 1 conflicts with it).
+    // "Last write wins" would land all fifty; refusing merges, only one.
+    assert_eq!(prices.len(), 1, "price saves that landed: {prices:?}");
+    assert_eq!(notes.len(), 1, "notes saves that landed: {notes:?}");
+    assert_eq!(conflicts, 48);
+    let (price, note) = ((20_000 + prices[0]) * 100, format!("note {}", notes[0]));
+    // The row holds exactly those two values, on version 3, and nothing else moved.
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT count(*) AS v FROM vehicles WHERE id = {id} AND version = 3 \
+               AND list_price_cents = {price} AND cost_cents = 1800000 AND color = 'Blue' \
+               AND status = 'available' AND location = 'Lot B'"
         ))
-        .await;
-    let history = app
-        .scalar_i64(&format!(
+        .await,
+        1,
+        "the row has price {price} on version 3"
+    );
+    assert_eq!(
+        app.scalar_text(&format!("SELECT notes AS v FROM vehicles WHERE id = {id}"))
+            .await,
+        note
+    );
+    // History: one row per version; version 2 is one of the two changes
+    // alone, version 3 both, equal to the row: nothing lost in between.
+    assert_eq!(
+        app.scalar_i64(&format!(
             "SELECT count(*) AS v FROM vehicle_history WHERE vehicle_id = {id}"
         ))
-        .await;
-    // Every landed save made exactly one version and one history row.
-    assert_eq!(version, 1 + landed);
-    assert_eq!(history, version);
-    assert!(
-        landed >= 2,
-        "at least the first price and the first note land"
+        .await,
+        3
     );
-    // The final row equals the last history snapshot: nothing was lost in between.
+    assert_eq!(
+        app.scalar_i64(&format!(
+            "SELECT count(*) AS v FROM vehicle_history WHERE vehicle_id = {id} AND version = 2 \
+               AND action = 'edited' AND ( \
+                 ((snapshot->>'list_price_cents')::bigint = {price} AND snapshot->>'notes' = '') \
+                 OR ((snapshot->>'list_price_cents')::bigint = 2150000 AND snapshot->>'notes' = '{note}'))"
+        ))
+        .await,
+        1,
+        "version 2 is one landed change alone"
+    );
     assert_eq!(
         app.scalar_i64(&format!(
             "SELECT count(*) AS v FROM vehicles v JOIN vehicle_history h \
                ON h.vehicle_id = v.id AND h.version = v.version \
-             WHERE v.id = {id} AND (h.snapshot->>'list_price_cents')::bigint = v.list_price_cents \
+             WHERE v.id = {id} AND h.version = 3 AND h.action = 'edited' \
+               AND (h.snapshot->>'list_price_cents')::bigint = v.list_price_cents \
                AND h.snapshot->>'notes' = v.notes"
         ))
         .await,
@@ -503,19 +446,27 @@ async fn the_list_searches_filters_sorts_and_pages_by_cursor() {
     .await;
     let page1 = app.get("/vehicles?sort=price").await.text().await.unwrap();
     assert!(page1.contains("120 vehicles"));
-    assert!(page1.contains(">L-1<") && page1.contains(">L-50<") && !page1.contains(">L-51<"));
-    let next = crate::helpers::href_with(&page1, "rel=\"next\"");
+    let stock = |range: std::ops::RangeInclusive<i32>| -> Vec<String> {
+        range.map(|g| format!("L-{g}")).collect()
+    };
+    assert_eq!(listed_stock_numbers(&page1), stock(1..=50));
+    let next = href_of(&page1, "a[rel~=next]");
     let page2 = app.get(&next).await.text().await.unwrap();
-    assert!(page2.contains(">L-51<") && page2.contains(">L-100<") && !page2.contains(">L-50<"));
-    let prev = crate::helpers::href_with(&page2, "rel=\"prev\"");
+    assert_eq!(listed_stock_numbers(&page2), stock(51..=100));
+    let prev = href_of(&page2, "a[rel~=prev]");
     let back = app.get(&prev).await.text().await.unwrap();
-    assert!(back.contains(">L-1<") && back.contains(">L-50<") && !back.contains(">L-51<"));
+    assert_eq!(listed_stock_numbers(&back), stock(1..=50));
     // Descending, default sort is newest received first.
-    let newest = app.get("/vehicles").await.text().await.unwrap();
-    assert!(newest.find(">L-120<").unwrap() < newest.find(">L-119<").unwrap());
+    let newest = listed_stock_numbers(&app.get("/vehicles").await.text().await.unwrap());
+    assert_eq!(newest[..2], ["L-120", "L-119"]);
     // Search by stock number, make; filters by status and make.
-    let found = app.get("/vehicles?q=l-11").await.text().await.unwrap();
-    assert!(found.contains(">L-11<") && found.contains(">L-110<") && !found.contains(">L-12<"));
+    let found = listed_stock_numbers(&app.get("/vehicles?q=l-11").await.text().await.unwrap());
+    assert!(
+        found.contains(&"L-11".into())
+            && found.contains(&"L-110".into())
+            && !found.contains(&"L-12".into()),
+        "{found:?}"
+    );
     // A search is read once, counted exactly and paged like the list.
     let matched = app
         .get("/vehicles?q=l-&sort=price")
@@ -524,15 +475,15 @@ async fn the_list_searches_filters_sorts_and_pages_by_cursor() {
         .await
         .unwrap();
     assert!(matched.contains("120 vehicles match"), "{matched}");
-    assert!(matched.contains(">L-50<") && !matched.contains(">L-51<"));
-    let next = crate::helpers::href_with(&matched, "rel=\"next\"");
+    assert_eq!(listed_stock_numbers(&matched), stock(1..=50));
+    let next = href_of(&matched, "a[rel~=next]");
     assert!(next.contains("q=l-"), "{next}");
     let page2 = app.get(&next).await.text().await.unwrap();
     assert!(page2.contains("120 vehicles match"));
-    assert!(page2.contains(">L-51<") && page2.contains(">L-100<") && !page2.contains(">L-50<"));
-    let prev = crate::helpers::href_with(&page2, "rel=\"prev\"");
+    assert_eq!(listed_stock_numbers(&page2), stock(51..=100));
+    let prev = href_of(&page2, "a[rel~=prev]");
     let back = app.get(&prev).await.text().await.unwrap();
-    assert!(back.contains(">L-1<") && back.contains(">L-50<") && !back.contains(">L-51<"));
+    assert_eq!(listed_stock_numbers(&back), stock(1..=50));
     let reserved = app
         .get("/vehicles?status=reserved")
         .await
@@ -592,9 +543,10 @@ async fn search_finds_codes_by_their_start_or_end_and_names_anywhere() {
             .text()
             .await
             .unwrap();
+        let listed = listed_stock_numbers(&page);
         ["P1234", "U81234", "C5000", "B77"]
             .into_iter()
-            .filter(|n| page.contains(&format!(">{n}<")))
+            .filter(|n| listed.iter().any(|l| l == n))
             .collect::<Vec<_>>()
     };
     // Stock numbers by their start or their end, in any case.
@@ -698,8 +650,9 @@ async fn saving_from_the_conflict_page_keeps_the_other_persons_other_changes() {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     // The conflict page's form, submitted as it stands.
     let html = r.text().await.unwrap();
-    assert!(
-        html.contains("value=\"Showroom\""),
+    assert_eq!(
+        Html::parse(&html).field("location").as_deref(),
+        Some("Showroom"),
         "their other change is in the form"
     );
     let again = edit_form_from(&html);
