@@ -54,7 +54,7 @@ pub fn socket_dir_for(data_dir: &std::path::Path) -> PathBuf {
     if inside.as_os_str().len() <= 80 {
         return inside;
     }
-    let digest = crate::auth::sha256(abs.as_os_str().as_encoded_bytes());
+    let digest = crate::token::sha256(abs.as_os_str().as_encoded_bytes());
     let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
     PathBuf::from(format!("/tmp/pcn-{short}"))
 }

@@ -176,7 +176,7 @@ fn create_user(
     };
     let password = NewPassword::parse(password, &[email.as_str(), first.as_str(), last.as_str()])
         .map_err(|p| anyhow::anyhow!("password: {}", p.message()))?;
-    let hash = pcn::auth::passwords::hash_blocking(password.secret())?;
+    let hash = pcn::app::passwords::hash_blocking(password.secret())?;
     let database = open_database(config)?;
     let url = database.url.expose_secret().to_string();
     let user = database.runtime.block_on(async move {

@@ -4,13 +4,11 @@
 //! Signed in, the token is derived from the session token, so it is bound to
 //! that session; before sign-in it is a random value in the signed cookie.
 
-use actix_session::Session;
 use actix_web::{dev::ServiceRequest, http::header, web::Bytes};
 use base64::Engine as _;
 use subtle::ConstantTimeEq as _;
 
-/// Cookie key holding the pre-sign-in token.
-pub const PRE_SESSION_KEY: &str = "csrf";
+pub use crate::web::identity::PRE_SESSION_KEY;
 pub const FIELD: &str = "csrf_token";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,20 +33,8 @@ impl Verdict {
 
 /// The form token of a signed-in session.
 pub fn derive(session_token: &str) -> String {
-    let digest = crate::auth::sha256(format!("pcn-csrf\0{session_token}").as_bytes());
+    let digest = crate::token::sha256(format!("pcn-csrf\0{session_token}").as_bytes());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
-}
-
-/// The signed-out form token, created on first need.
-pub fn ensure_token(session: &Session) -> String {
-    if let Ok(Some(t)) = session.get::<String>(PRE_SESSION_KEY) {
-        return t;
-    }
-    let token = crate::auth::random_token();
-    if let Err(e) = session.insert(PRE_SESSION_KEY, &token) {
-        tracing::warn!(error = %e, "could not store CSRF token");
-    }
-    token
 }
 
 /// Checks origin headers, then the token in the form body (which is put back

@@ -15,42 +15,10 @@ use diesel_async::AsyncPgConnection;
 
 use crate::{
     app::AppState,
-    auth::{csrf, sha256},
-    domain::Role,
+    auth::{SID_KEY, SignedIn, csrf, sha256},
     models,
     web::AppError,
 };
-
-/// Cookie key holding the session token.
-pub const SID_KEY: &str = "sid";
-
-/// The person signed in on this request, and their session: what handlers
-/// (through the role extractors) and the page layout know of them. Their
-/// account row with its password hash is `models::users::User`.
-#[derive(Clone, Debug)]
-pub struct SignedIn {
-    pub session_id: i64,
-    /// Derived from the session token: bound to this session and no other.
-    pub csrf: String,
-    pub id: i64,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub role: Role,
-    /// The zone this person reads times in (the dealership's): the layout
-    /// hands it to the `local_time` filter as `page.tz`.
-    pub tz: chrono_tz::Tz,
-}
-
-impl SignedIn {
-    pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name)
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-}
 
 /// Middleware: resolves the session (one indexed query; a write at most once
 /// a minute), then checks CSRF on unsafe methods.

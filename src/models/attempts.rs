@@ -13,7 +13,7 @@ use diesel::{
 };
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 
-use crate::schema::sign_in_attempts;
+use crate::schema::{sign_in_attempts, users};
 
 /// Failures that lock one email, and one address, for `WINDOW_MINUTES`.
 pub const EMAIL_LIMIT: i64 = 5;
@@ -57,12 +57,6 @@ pub enum Outcome {
 struct At {
     #[diesel(sql_type = Timestamptz)]
     at: DateTime<Utc>,
-}
-
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = Int8)]
-    id: i64,
 }
 
 /// Checks both limits and, when neither is reached, reserves an attempt.
@@ -114,18 +108,22 @@ pub async fn reserve(conn: &mut AsyncPgConnection, email: &str, ip: &str) -> Que
         } else {
             "pending"
         };
-        let row: Id = diesel::sql_query(
-            "INSERT INTO sign_in_attempts (email, ip, outcome, user_id) \
-             VALUES ($1, $2, $3, (SELECT id FROM users WHERE email = $1)) RETURNING id",
-        )
-        .bind::<Text, _>(&email)
-        .bind::<Text, _>(&ip)
-        .bind::<Text, _>(outcome)
-        .get_result(conn)
-        .await?;
+        let attempt_id: i64 = diesel::insert_into(sign_in_attempts::table)
+            .values((
+                sign_in_attempts::email.eq(&email),
+                sign_in_attempts::ip.eq(&ip),
+                sign_in_attempts::outcome.eq(outcome),
+                sign_in_attempts::user_id.eq(users::table
+                    .filter(users::email.eq(&email))
+                    .select(users::id)
+                    .single_value()),
+            ))
+            .returning(sign_in_attempts::id)
+            .get_result(conn)
+            .await?;
         Ok(match retry {
             Some(retry_after_secs) => Gate::Throttled { retry_after_secs },
-            None => Gate::Open { attempt_id: row.id },
+            None => Gate::Open { attempt_id },
         })
     })
     .await

@@ -8,10 +8,10 @@ use diesel::{
     BoolExpressionMethods as _, BoxableExpression, ExpressionMethods as _, OptionalExtension as _,
     QueryDsl as _, QueryResult,
     data_types::PgInterval,
-    dsl::{IntervalDsl as _, now},
+    dsl::{IntervalDsl as _, now, sql},
     pg::Pg,
     prelude::Queryable,
-    sql_types::Bool,
+    sql_types::{Bool, Interval},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 
@@ -47,8 +47,15 @@ fn live(
         sessions::revoked_at
             .is_null()
             .and(users::active)
-            .and((sessions::last_seen_at + interval(idle)).gt(now))
-            .and((sessions::created_at + interval(lifetime)).gt(now)),
+            // Columns compared bare, so `sessions_last_seen_open_idx` serves
+            // the activity page's list.
+            .and(
+                sql::<Bool>("sessions.last_seen_at > now() - ").bind::<Interval, _>(interval(idle)),
+            )
+            .and(
+                sql::<Bool>("sessions.created_at > now() - ")
+                    .bind::<Interval, _>(interval(lifetime)),
+            ),
     )
 }
 

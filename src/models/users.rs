@@ -108,7 +108,11 @@ pub async fn create(
     actor: Option<i64>,
 ) -> QueryResult<Result<User, CreateRefused>> {
     conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-        let user = match insert(conn, new).await {
+        // Under a savepoint, so a taken email leaves the transaction usable.
+        let inserted = conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| insert(conn, new).await)
+            .await;
+        let user = match inserted {
             Ok(user) => user,
             Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                 return Ok(Err(CreateRefused::EmailTaken));
@@ -166,6 +170,30 @@ pub async fn any_exist(conn: &mut AsyncPgConnection) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(users::table.select(users::id)))
         .get_result(conn)
         .await
+}
+
+/// An admin signs `id` out everywhere (but `keep`, their own current session
+/// when they sign themselves out): the sessions end and the audit row is
+/// written in one transaction. Returns how many ended.
+pub async fn sign_out_everywhere(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    keep: Option<i64>,
+    actor: i64,
+) -> QueryResult<usize> {
+    conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+        let ended = sessions::revoke_all_for_user(conn, id, keep).await?;
+        audit::record(
+            conn,
+            actor,
+            "sessions revoked",
+            Some(id),
+            &format!("{ended} sessions"),
+        )
+        .await?;
+        Ok(ended)
+    })
+    .await
 }
 
 /// Sets a new password and ends every session of the user, in one

@@ -109,7 +109,7 @@ impl ResponseError for AppError {
 
     fn error_response(&self) -> HttpResponse {
         if let Self::SignInRequired { next } = self {
-            let location = crate::auth::login_url(next);
+            let location = crate::web::identity::login_url(next);
             return HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, location))
                 .finish();

@@ -8,6 +8,7 @@ pub mod cursor;
 pub mod error;
 pub mod filters;
 pub mod headers;
+pub mod identity;
 pub mod page;
 pub mod rate_limit;
 

@@ -6,7 +6,10 @@ use actix_web::{HttpResponse, http::StatusCode, http::header};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-use crate::{auth::SignedIn, web::assets};
+use crate::web::{
+    assets,
+    identity::{SignedIn, ensure_csrf_token},
+};
 
 /// A one-shot message shown on the next page (post/redirect/get).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -66,7 +69,7 @@ impl Page {
     pub fn new(title: impl Into<String>, session: &Session, current: Option<&SignedIn>) -> Self {
         let csrf = match current {
             Some(c) => c.csrf.clone(),
-            None => crate::auth::csrf::ensure_token(session),
+            None => ensure_csrf_token(session),
         };
         Self {
             title: title.into(),

@@ -2,11 +2,6 @@
 //! per session when signed in, per address otherwise. Security rules
 //! (sign-in throttling, sessions) live in the database instead.
 
-use std::{
-    num::NonZeroU32,
-    sync::atomic::{AtomicU64, Ordering},
-};
-
 use actix_session::SessionExt as _;
 use actix_web::{
     Error,
@@ -15,44 +10,8 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use governor::{Quota, clock::Clock as _};
 
 use crate::{app::AppState, web::AppError};
-
-pub struct RateLimiter {
-    limiter: Option<governor::DefaultKeyedRateLimiter<String>>,
-    seen: AtomicU64,
-}
-
-impl RateLimiter {
-    /// `per_second` requests a second with bursts of five times that; 0 is off.
-    pub fn new(per_second: u32) -> Self {
-        let limiter = NonZeroU32::new(per_second).map(|rate| {
-            let burst = rate.saturating_mul(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN));
-            governor::RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
-        });
-        Self {
-            limiter,
-            seen: AtomicU64::new(0),
-        }
-    }
-
-    /// `Err(seconds)` to wait when `key` is over its limit.
-    pub fn check(&self, key: &str) -> Result<(), u64> {
-        let Some(limiter) = &self.limiter else {
-            return Ok(());
-        };
-        // Forget idle clients now and then so memory stays bounded.
-        if self.seen.fetch_add(1, Ordering::Relaxed) % 10_000 == 9_999 {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
-        }
-        limiter.check_key(&key.to_owned()).map_err(|not_until| {
-            let clock = governor::clock::DefaultClock::default();
-            not_until.wait_time_from(clock.now()).as_secs() + 1
-        })
-    }
-}
 
 pub async fn limit_requests(
     req: ServiceRequest,
@@ -61,7 +20,10 @@ pub async fn limit_requests(
     if let Some(state) = req.app_data::<web::Data<AppState>>()
         && req.path() != "/healthz"
     {
-        let key = match req.get_session().get::<String>(crate::auth::SID_KEY) {
+        let key = match req
+            .get_session()
+            .get::<String>(crate::web::identity::SID_KEY)
+        {
             Ok(Some(sid)) => format!("s:{sid}"),
             _ => format!(
                 "a:{}",
@@ -73,29 +35,4 @@ pub async fn limit_requests(
         }
     }
     Ok(next.call(req).await?.map_into_boxed_body())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn allows_the_burst_then_refuses_with_a_wait() {
-        let limiter = RateLimiter::new(2);
-        for _ in 0..10 {
-            assert!(limiter.check("a").is_ok());
-        }
-        let wait = limiter.check("a").unwrap_err();
-        assert!(wait >= 1);
-        // Another client is not affected.
-        assert!(limiter.check("b").is_ok());
-    }
-
-    #[test]
-    fn zero_turns_it_off() {
-        let limiter = RateLimiter::new(0);
-        for _ in 0..10_000 {
-            assert!(limiter.check("a").is_ok());
-        }
-    }
 }

@@ -128,7 +128,13 @@ pub async fn create(
         )
     };
     let fields = match form.parse(state.today()) {
-        Ok(f) if f.status.in_stock() => f,
+        Ok(f)
+            if Status::Available
+                .change_problem(f.status, user.role)
+                .is_none() =>
+        {
+            f
+        }
         Ok(_) => {
             let mut e = FieldErrors::default();
             e.add("status", "A new vehicle is available or reserved.");

@@ -18,7 +18,7 @@ impl TestApp {
     /// last name the role; returns their id.
     pub async fn create_user(&self, role: &str, email: &str, password: &str) -> i64 {
         let hash =
-            pcn::auth::passwords::hash_blocking(&SecretString::from(password.to_string())).unwrap();
+            pcn::app::passwords::hash_blocking(&SecretString::from(password.to_string())).unwrap();
         let email = Email::parse(email).expect("fixture email");
         let first = PersonName::parse("Test").expect("first name");
         let last = PersonName::parse(role).expect("last name");

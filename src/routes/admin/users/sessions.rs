@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use crate::{
     app::AppState,
     auth::Admin,
-    models::{audit, sessions, users},
+    models::users,
     web::{AppError, Flash, see_other},
 };
 
@@ -21,15 +21,7 @@ pub async fn revoke_sessions(
     let user = users::find(&mut conn, id).await?;
     // Signing yourself out everywhere keeps this session, so the page still works.
     let keep = (id == admin.id).then_some(admin.session_id);
-    let ended = sessions::revoke_all_for_user(&mut conn, id, keep).await?;
-    audit::record(
-        &mut conn,
-        admin.id,
-        "sessions revoked",
-        Some(id),
-        &format!("{ended} sessions"),
-    )
-    .await?;
+    let ended = users::sign_out_everywhere(&mut conn, id, keep, admin.id).await?;
     Flash::success(format!(
         "{} is signed out everywhere ({ended} session{}).",
         user.full_name(),

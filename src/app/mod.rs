@@ -7,7 +7,13 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 
-use crate::{auth::passwords::Passwords, config::Config, db::Pool, web::rate_limit::RateLimiter};
+pub mod passwords;
+mod rate_limiter;
+
+pub use passwords::Passwords;
+pub use rate_limiter::RateLimiter;
+
+use crate::{config::Config, db::Pool};
 
 pub struct AppState {
     pub config: Arc<Config>,

@@ -8,10 +8,7 @@ use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as
 use secrecy::{ExposeSecret as _, SecretString};
 use tokio::sync::Semaphore;
 
-use crate::{
-    domain::{NewPassword, PasswordProblem},
-    web::AppError,
-};
+use crate::domain::{NewPassword, PasswordProblem};
 
 fn argon2() -> Argon2<'static> {
     // Constant, valid parameters: `Params::new` cannot fail for them.
@@ -42,7 +39,7 @@ pub struct Passwords {
 
 impl Passwords {
     pub fn new(concurrency: usize) -> anyhow::Result<Self> {
-        let dummy = hash_blocking(&SecretString::from(crate::auth::random_token()))?;
+        let dummy = hash_blocking(&SecretString::from(crate::token::random_token()))?;
         Ok(Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy_hash: dummy.into(),
@@ -52,27 +49,21 @@ impl Passwords {
     async fn off_thread<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, AppError> {
+    ) -> anyhow::Result<T> {
         // The permit travels with the work: a request that gives up early does
         // not free a place while its hash still runs.
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+        let permit = self.permits.clone().acquire_owned().await?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             work()
         })
         .await
-        .map_err(|e| AppError::Internal(e.into()))
+        .map_err(Into::into)
     }
 
-    pub async fn hash(&self, password: NewPassword) -> Result<String, AppError> {
+    pub async fn hash(&self, password: NewPassword) -> anyhow::Result<String> {
         self.off_thread(move || hash_blocking(password.secret()))
             .await?
-            .map_err(AppError::Internal)
     }
 
     /// `hash: None` (no such user) verifies against the dummy and says no.
@@ -80,7 +71,7 @@ impl Passwords {
         &self,
         password: SecretString,
         hash: Option<String>,
-    ) -> Result<bool, AppError> {
+    ) -> anyhow::Result<bool> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let ok = self
@@ -94,7 +85,7 @@ impl Passwords {
         &self,
         password: SecretString,
         context: Vec<String>,
-    ) -> Result<Result<NewPassword, PasswordProblem>, AppError> {
+    ) -> anyhow::Result<Result<NewPassword, PasswordProblem>> {
         self.off_thread(move || {
             let words: Vec<&str> = context.iter().map(String::as_str).collect();
             NewPassword::parse(password, &words)
