@@ -2,6 +2,7 @@
 //! merge of concurrent vehicle edits lives here too, apart from HTTP.
 
 mod choice;
+pub mod date;
 mod email;
 mod field_errors;
 pub mod money;

@@ -59,7 +59,7 @@ impl SaleForm {
     ) -> Result<SaleFields, FieldErrors> {
         let mut e = FieldErrors::default();
         let price = e.check("sale_price", Money::parse(&self.sale_price));
-        let sold_on = match NaiveDate::parse_from_str(self.sold_on.trim(), "%Y-%m-%d") {
+        let sold_on = match crate::domain::date::parse_date(&self.sold_on).ok_or(()) {
             Ok(d) if d > today => {
                 e.add("sold_on", "The sale date cannot be in the future.");
                 None

@@ -194,7 +194,7 @@ impl VehicleForm {
         if status.is_none() {
             e.add("status", "Choose a status.");
         }
-        let received_on = match NaiveDate::parse_from_str(self.received_on.trim(), "%Y-%m-%d") {
+        let received_on = match crate::domain::date::parse_date(&self.received_on).ok_or(()) {
             Ok(d) if d > today => {
                 e.add("received_on", "The received date cannot be in the future.");
                 None

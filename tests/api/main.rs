@@ -11,6 +11,7 @@ mod csrf;
 mod demo;
 mod headers;
 mod helpers;
+mod hostile;
 mod instances;
 mod layers;
 mod outage;

@@ -5,7 +5,7 @@
 //! `EXPLAIN`, a recursive CTE), built from fixed fragments; a later issue
 //! tunes them against the benchmark.
 
-use chrono::{DateTime, NaiveDate};
+use chrono::NaiveDate;
 use diesel::{
     QueryResult,
     prelude::QueryableByName,
@@ -17,7 +17,10 @@ use super::{
     Vehicle,
     search::{Names, Search},
 };
-use crate::{domain::Status, models::Sql};
+use crate::{
+    domain::{Status, date},
+    models::Sql,
+};
 
 /// Which statuses the list shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -85,14 +88,18 @@ impl SortKey {
         }
     }
 
-    /// Whether a cursor value (from the URL, so from anyone) fits this column.
-    pub fn accepts(self, value: &str) -> bool {
+    /// A cursor value (from the URL, so from anyone) as this column's value
+    /// in the one form the query casts, or `None` when it does not fit: the
+    /// database is never asked to read a value it might refuse.
+    pub fn normalize(self, value: &str) -> Option<String> {
         match self {
-            Self::Received => NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
-            Self::Price => value.parse::<i64>().is_ok(),
-            Self::Year | Self::Mileage => value.parse::<i32>().is_ok(),
-            Self::Stock | Self::Make => value.len() <= 100 && !value.chars().any(char::is_control),
-            Self::Updated => DateTime::parse_from_rfc3339(value).is_ok(),
+            Self::Received => date::parse_date(value).map(|d| d.format("%Y-%m-%d").to_string()),
+            Self::Price => value.parse::<i64>().ok().map(|n| n.to_string()),
+            Self::Year | Self::Mileage => value.parse::<i32>().ok().map(|n| n.to_string()),
+            Self::Stock | Self::Make => (value.len() <= 100
+                && !value.chars().any(char::is_control))
+            .then(|| value.to_string()),
+            Self::Updated => date::parse_instant(value).map(date::format_instant),
         }
     }
 
@@ -105,9 +112,7 @@ impl SortKey {
             Self::Mileage => v.mileage.to_string(),
             Self::Stock => v.vehicle_number.clone(),
             Self::Make => v.make.clone(),
-            Self::Updated => v
-                .updated_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            Self::Updated => date::format_instant(v.updated_at),
         }
     }
 }

@@ -31,8 +31,7 @@ pub struct SalesQuery {
 }
 
 fn date(s: &Option<String>) -> Option<NaiveDate> {
-    s.as_deref()
-        .and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
+    s.as_deref().and_then(crate::domain::date::parse_date)
 }
 
 impl SalesQuery {
@@ -55,7 +54,7 @@ impl SalesQuery {
     /// Where the page starts: after this sale date and id.
     fn after(&self) -> Option<(NaiveDate, i64)> {
         let (d, id) = cursor::decode(self.after.as_deref()?)?;
-        Some((NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()?, id))
+        Some((crate::domain::date::parse_date(&d)?, id))
     }
 
     fn url(&self, base: &str, after: Option<String>) -> String {

@@ -197,16 +197,21 @@ pub async fn report(
     let default_from = NaiveDate::from_ymd_opt(today.year() - 1, today.month(), 1)
         .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
         .unwrap_or(today);
-    let parse = |s: &Option<String>| {
-        s.as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
-    };
+    let parse = |s: &Option<String>| s.as_deref().and_then(crate::domain::date::parse_date);
     let (mut from, mut to) = (
         parse(&query.from).unwrap_or(default_from),
         parse(&query.to).unwrap_or(today),
     );
     let mut error = None;
-    if from > to {
+    let unreadable = |s: &Option<String>| {
+        s.as_deref()
+            .is_some_and(|d| !d.trim().is_empty() && crate::domain::date::parse_date(d).is_none())
+    };
+    if unreadable(&query.from) || unreadable(&query.to) {
+        error =
+            Some("Write dates as YYYY-MM-DD, in the years 1 to 9999; showing the last 12 months.");
+        (from, to) = (default_from, today);
+    } else if from > to {
         error = Some("The start of the period is after its end; showing the last 12 months.");
         (from, to) = (default_from, today);
     } else if (to - from).num_days() > 366 * 5 {

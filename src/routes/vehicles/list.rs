@@ -53,7 +53,8 @@ impl ListQuery {
     /// by hand, or from another sort) is ignored: the first page is shown.
     fn cursor(&self) -> Option<Cursor> {
         let key = self.sort().key;
-        let decode = |s: &str| cursor::decode(s).filter(|(value, _)| key.accepts(value));
+        let decode =
+            |s: &str| cursor::decode(s).and_then(|(value, id)| Some((key.normalize(&value)?, id)));
         if let Some((v, id)) = self.after.as_deref().and_then(decode) {
             return Some(Cursor::After(v, id));
         }
