@@ -13,7 +13,7 @@ use actix_web::{
     App, HttpServer,
     cookie::{Key, SameSite},
     dev::{Server, ServerHandle},
-    middleware::from_fn,
+    middleware::{Compress, from_fn},
     web,
 };
 use base64::Engine as _;
@@ -145,7 +145,7 @@ impl Application {
                 .default_service(web::to(routes::not_found))
                 // Each `.wrap()` goes around everything before it: the last
                 // one is the outermost and sees a request first. So a request
-                // passes: security headers (which also turn every error into
+                // passes: compression → security headers (which also turn every error into
                 // a rendered page) → request log span → cookie session →
                 // request limit (per session or address) → session lookup and
                 // CSRF check → the route.
@@ -154,6 +154,10 @@ impl Application {
                 .wrap(sessions)
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .wrap(from_fn(security_headers))
+                // Outermost, so error pages are compressed too. Form tokens
+                // are masked per page (`token::mask`), so compressing pages
+                // that echo what people type leaks no secret (BREACH).
+                .wrap(Compress::default())
         })
         .workers(workers)
         .shutdown_timeout(30)

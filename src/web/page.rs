@@ -43,6 +43,9 @@ impl Flash {
     }
 
     pub fn take(session: &Session) -> Option<Self> {
+        // Only a removal that removes something: any `remove` marks the
+        // session changed, and a changed session re-sends its cookie.
+        session.get::<Self>(Self::KEY).ok().flatten()?;
         session.remove_as::<Self>(Self::KEY).and_then(Result::ok)
     }
 }
@@ -53,6 +56,7 @@ pub struct Page {
     pub title: String,
     /// Who is signed in, for the navigation.
     pub user: Option<SignedIn>,
+    /// The form token, masked afresh for this page (`token::mask`).
     pub csrf: String,
     pub flash: Option<Flash>,
     /// Which navigation entry is current (`inventory`, `account`, …).
@@ -68,8 +72,8 @@ impl Page {
     /// A page for whoever is asking; takes any pending flash message.
     pub fn new(title: impl Into<String>, session: &Session, current: Option<&SignedIn>) -> Self {
         let csrf = match current {
-            Some(c) => c.csrf.clone(),
-            None => ensure_csrf_token(session),
+            Some(c) => crate::token::mask(&c.csrf),
+            None => crate::token::mask(&ensure_csrf_token(session)),
         };
         Self {
             title: title.into(),

@@ -265,6 +265,50 @@ async fn bench_inventory() {
                 f.errors
             );
         }
+        // The same list for a browser that asks for gzip: its cost in
+        // req/s beside the plain run above, and the bytes on the wire.
+        let gzip = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(
+                [(
+                    reqwest::header::ACCEPT_ENCODING,
+                    reqwest::header::HeaderValue::from_static("gzip"),
+                )]
+                .into_iter()
+                .collect(),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            app.sign_in_with(&gzip, "bench@dealer.example", PASSWORD)
+                .await
+                .status(),
+            StatusCode::SEE_OTHER
+        );
+        let plain_bytes = app.get("/vehicles").await.bytes().await.unwrap().len();
+        let gzip_bytes = app
+            .get_with(&gzip, "/vehicles")
+            .await
+            .bytes()
+            .await
+            .unwrap()
+            .len();
+        let f = drive(&gzip, app.url("/vehicles"), concurrency, seconds).await;
+        println!(
+            "{:>9}  {:<34} {:>8.0} {:>9.1} {:>9.1} {:>9.1} {:>6}",
+            size,
+            format!(
+                "list, gzip ({} → {} KB)",
+                plain_bytes / 1024,
+                gzip_bytes / 1024
+            ),
+            f.requests as f64 / f.seconds,
+            f.percentile(0.5),
+            f.percentile(0.9),
+            f.percentile(0.99),
+            f.errors
+        );
         let f = drive_sales(&app, concurrency, seconds).await;
         println!(
             "{:>9}  {:<34} {:>8.0} {:>9.1} {:>9.1} {:>9.1} {:>6}",
