@@ -13,13 +13,16 @@ mod rate_limiter;
 pub use passwords::Passwords;
 pub use rate_limiter::RateLimiter;
 
-use crate::{config::Config, db::Pool};
+use crate::{config::Config, db::Pool, models::vehicles};
 
 pub struct AppState {
     pub config: Arc<Config>,
     pub pool: Pool,
     pub passwords: Passwords,
     pub rate_limiter: RateLimiter,
+    /// The list's planner estimates and makes, kept per instance a while.
+    pub estimates: vehicles::Estimates,
+    pub makes: vehicles::Makes,
 }
 
 impl AppState {
@@ -27,6 +30,8 @@ impl AppState {
         Ok(Self {
             passwords: Passwords::new(config.hash_concurrency)?,
             rate_limiter: RateLimiter::new(config.rate_limit),
+            estimates: vehicles::Estimates::default(),
+            makes: vehicles::Makes::default(),
             config: Arc::new(config),
             pool,
         })

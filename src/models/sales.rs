@@ -267,7 +267,7 @@ pub async fn list(
     q = q
         .sql(" ORDER BY s.sold_on DESC, s.id DESC LIMIT ")
         .bind::<BigInt, _>(limit + 1);
-    let mut rows: Vec<SaleRow> = q.query.load(conn).await?;
+    let mut rows: Vec<SaleRow> = q.load(conn).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))

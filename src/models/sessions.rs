@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use diesel::{
-    BoolExpressionMethods as _, BoxableExpression, ExpressionMethods as _, OptionalExtension as _,
-    QueryDsl as _, QueryResult,
+    BoolExpressionMethods as _, BoxableExpression, ExpressionMethods as _, IntoSql as _,
+    OptionalExtension as _, QueryDsl as _, QueryResult,
     data_types::PgInterval,
-    dsl::{IntervalDsl as _, now, sql},
+    dsl::{IntervalDsl as _, now},
     pg::Pg,
     prelude::Queryable,
-    sql_types::{Bool, Interval},
+    sql_types::{Bool, Timestamptz},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 
@@ -49,14 +49,14 @@ fn live(
             .and(users::active)
             // Columns compared bare, so `sessions_last_seen_open_idx` serves
             // the activity page's list.
-            .and(
-                sql::<Bool>("sessions.last_seen_at > now() - ").bind::<Interval, _>(interval(idle)),
-            )
-            .and(
-                sql::<Bool>("sessions.created_at > now() - ")
-                    .bind::<Interval, _>(interval(lifetime)),
-            ),
+            .and(sessions::last_seen_at.gt(db_now() - interval(idle)))
+            .and(sessions::created_at.gt(db_now() - interval(lifetime))),
     )
+}
+
+/// The database clock as a `timestamptz` (diesel's `now` is a `timestamp`).
+fn db_now() -> diesel::dsl::AsExprOf<now, Timestamptz> {
+    now.into_sql::<Timestamptz>()
 }
 
 fn interval(d: Duration) -> PgInterval {

@@ -15,6 +15,7 @@ mod hostile;
 mod instances;
 mod layers;
 mod outage;
+mod prepared;
 mod proxy;
 mod routes;
 mod sales;

@@ -15,6 +15,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 
 use super::{
     Vehicle,
+    cached::Estimates,
     search::{Names, Search},
 };
 use crate::{
@@ -23,7 +24,7 @@ use crate::{
 };
 
 /// Which statuses the list shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum StatusFilter {
     /// Everything but archived vehicles.
     #[default]
@@ -150,7 +151,7 @@ impl Sort {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ListFilter {
     pub q: Option<String>,
     pub status: StatusFilter,
@@ -285,7 +286,7 @@ pub async fn list(
     today: NaiveDate,
 ) -> QueryResult<(Vec<VehicleRow>, bool)> {
     let query = paged(matching("", filter, today), sort, cursor, limit);
-    let rows: Vec<VehicleRow> = query.query.load(conn).await?;
+    let rows: Vec<VehicleRow> = query.load(conn).await?;
     Ok(into_page(rows, cursor, limit))
 }
 
@@ -308,6 +309,7 @@ pub async fn page(
     cursor: Option<&Cursor>,
     limit: i64,
     today: NaiveDate,
+    estimates: &Estimates,
 ) -> QueryResult<Listing> {
     #[derive(QueryableByName)]
     struct Counted {
@@ -316,14 +318,14 @@ pub async fn page(
         #[diesel(sql_type = BigInt)]
         matches: i64,
     }
-    let estimate = estimate_rows(conn, filter).await?;
+    let estimate = estimates.get(conn, filter).await?;
     if estimate <= COUNT_CAP {
         let query = matching("WITH m AS MATERIALIZED (", filter, today)
             .sql(" LIMIT ")
             .bind::<BigInt, _>(COUNT_CAP + 1)
             .sql(") SELECT m.*, (SELECT count(*) FROM m) AS matches FROM m WHERE true");
         let query = paged(query, sort, cursor, limit);
-        let rows: Vec<Counted> = query.query.load(conn).await?;
+        let rows: Vec<Counted> = query.load(conn).await?;
         let matches = match (<[Counted]>::first(&rows), cursor) {
             (Some(r), _) => r.matches,
             // An empty first page: nothing matches.
@@ -371,7 +373,7 @@ pub async fn count_capped(conn: &mut AsyncPgConnection, filter: &ListFilter) -> 
         .sql(" LIMIT ")
         .bind::<BigInt, _>(COUNT_CAP + 1)
         .sql(") t");
-    Ok(query.query.get_result::<N>(conn).await?.n)
+    Ok(query.get_result::<N>(conn).await?.n)
 }
 
 /// How many vehicles a view holds, as the list shows it.
@@ -384,7 +386,10 @@ pub enum Total {
 
 /// The planner's row estimate for the filter (`EXPLAIN`, which plans but
 /// does not run the query).
-async fn estimate_rows(conn: &mut AsyncPgConnection, filter: &ListFilter) -> QueryResult<i64> {
+pub(super) async fn estimate_rows(
+    conn: &mut AsyncPgConnection,
+    filter: &ListFilter,
+) -> QueryResult<i64> {
     #[derive(QueryableByName)]
     struct Plan {
         #[diesel(column_name = "QUERY PLAN", sql_type = diesel::sql_types::Json)]
@@ -394,7 +399,7 @@ async fn estimate_rows(conn: &mut AsyncPgConnection, filter: &ListFilter) -> Que
         Sql::new("EXPLAIN (FORMAT JSON) SELECT 1 FROM vehicles WHERE true"),
         filter,
     );
-    let plan: Plan = query.query.get_result(conn).await?;
+    let plan: Plan = query.get_result(conn).await?;
     Ok(plan.plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0) as i64)
 }
 
@@ -405,7 +410,7 @@ pub async fn makes(conn: &mut AsyncPgConnection) -> QueryResult<Vec<String>> {
         #[diesel(sql_type = Text)]
         make: String,
     }
-    let rows: Vec<M> = diesel::sql_query(
+    let rows: Vec<M> = Sql::new(
         "WITH RECURSIVE m(make) AS ( \
            (SELECT make FROM vehicles ORDER BY make LIMIT 1) \
            UNION ALL \

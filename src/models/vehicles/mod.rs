@@ -3,6 +3,7 @@
 //! setting its status); and the list (`listing`, with `search`). Every
 //! change writes its history row in the same transaction.
 
+mod cached;
 mod changes;
 mod history;
 mod listing;
@@ -16,6 +17,7 @@ use diesel::{
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 
+pub use cached::{ESTIMATE_FOR, Estimates, MAKES_FOR, Makes};
 pub(crate) use changes::set_status;
 pub use changes::{ArchiveOutcome, EditOutcome, Refusal, archive, create, save_edit};
 pub use history::{FieldChange, HistoryEntry, history};

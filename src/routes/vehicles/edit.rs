@@ -146,6 +146,8 @@ pub async fn create(
     match vehicles::create(&mut conn, &fields, user.id).await? {
         Ok(id) => {
             tracing::info!(vehicle_id = id, user_id = user.id, "vehicle added");
+            // Perhaps a new make: this instance's filter shows it at once.
+            state.makes.forget();
             Flash::success(format!("Added {}.", fields.vehicle_number)).set(&session);
             Ok(see_other(&format!("/vehicles/{id}")))
         }
@@ -214,6 +216,7 @@ pub async fn update(
     match vehicles::save_edit(&mut conn, id, version, &mine, user.id, user.role).await? {
         Ok(EditOutcome::Saved { version, merged }) => {
             tracing::info!(vehicle_id = id, version, user_id = user.id, "vehicle saved");
+            state.makes.forget();
             let text = if merged.is_empty() {
                 format!("Saved {}.", mine.vehicle_number)
             } else {

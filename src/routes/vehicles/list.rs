@@ -171,7 +171,7 @@ struct ListPage {
     status: String,
     make: String,
     sort: String,
-    makes: Vec<String>,
+    makes: std::sync::Arc<[String]>,
     statuses: Vec<(&'static str, &'static str)>,
     sorts: Vec<(String, &'static str)>,
     columns: Vec<Column>,
@@ -224,8 +224,16 @@ pub async fn list(
     let cursor = query.cursor();
     let today = state.today();
     let mut conn = state.pool.get().await?;
-    let vehicles::Listing { rows, more, total } =
-        vehicles::page(&mut conn, &filter, sort, cursor.as_ref(), PAGE_SIZE, today).await?;
+    let vehicles::Listing { rows, more, total } = vehicles::page(
+        &mut conn,
+        &filter,
+        sort,
+        cursor.as_ref(),
+        PAGE_SIZE,
+        today,
+        &state.estimates,
+    )
+    .await?;
     let filtered =
         filter.q.is_some() || filter.make.is_some() || filter.status != StatusFilter::Current;
     let total = match total {
@@ -235,7 +243,7 @@ pub async fn list(
             exact: false,
         },
     };
-    let makes = vehicles::makes(&mut conn).await?;
+    let makes = state.makes.get(&mut conn).await?;
     drop(conn);
 
     let backwards = matches!(cursor, Some(Cursor::Before(..)));
