@@ -14,6 +14,7 @@ mod helpers;
 mod hostile;
 mod instances;
 mod layers;
+mod load;
 mod outage;
 mod prepared;
 mod proxy;
