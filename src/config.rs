@@ -26,6 +26,9 @@ pub struct Config {
     /// How long a request waits for a pooled connection before a 503.
     pub pool_timeout: Duration,
     pub statement_timeout: Duration,
+    /// How long a request body may take to arrive once its head has
+    /// (`client_request_timeout` in `startup` bounds the head only).
+    pub body_timeout: Duration,
     /// How many password hashes run at once (each takes 19 MiB and a core).
     pub hash_concurrency: usize,
     pub workers: usize,
@@ -118,6 +121,7 @@ impl Config {
             trusted_proxies,
             pool_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             bind,
@@ -185,6 +189,7 @@ mod tests {
         assert_eq!(c.idle_timeout, Duration::from_secs(30 * 60));
         assert_eq!(c.session_lifetime, Duration::from_secs(720 * 60));
         assert_eq!(c.rate_limit, 20);
+        assert_eq!(c.body_timeout, Duration::from_secs(10));
         assert!(!c.secure_cookies());
         assert!(c.database_url.is_none());
     }

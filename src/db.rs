@@ -21,6 +21,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrati
 use futures_util::FutureExt as _;
 use tokio::runtime::Handle;
 
+mod watchdog;
+
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 pub type Pool = bb8::Pool<AsyncPgConnection>;
@@ -37,6 +39,7 @@ pub struct PoolSettings {
 /// while the database is away. Must be called on the database runtime.
 pub fn build_pool(url: &str, settings: &PoolSettings, runtime: Handle) -> Pool {
     let statement_timeout_ms = settings.statement_timeout.as_millis();
+    let answer_within = settings.statement_timeout + ANSWER_MARGIN;
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     config.custom_setup = Box::new(move |url| {
         let url = url.to_owned();
@@ -44,7 +47,7 @@ pub fn build_pool(url: &str, settings: &PoolSettings, runtime: Handle) -> Pool {
         async move {
             runtime
                 .spawn(async move {
-                    let mut conn = AsyncPgConnection::establish(&url).await?;
+                    let mut conn = watchdog::connect(&url, answer_within).await?;
                     conn.batch_execute(&format!(
                         "SET application_name = 'pcn'; SET statement_timeout = {statement_timeout_ms}; \
                          SET idle_in_transaction_session_timeout = 60000"
@@ -81,6 +84,10 @@ pub fn build_pool(url: &str, settings: &PoolSettings, runtime: Handle) -> Pool {
         .error_sink(Box::new(LogErrors))
         .build_unchecked(manager)
 }
+
+/// A live server answers every statement within `statement_timeout`, if only
+/// with the timeout error; this much later, the connection counts as dead.
+const ANSWER_MARGIN: Duration = Duration::from_secs(1);
 
 /// bb8 otherwise swallows the reason a connection could not be opened.
 #[derive(Debug, Clone, Copy)]

@@ -28,6 +28,9 @@ pub enum AppError {
     Unavailable,
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// The request body did not arrive within `Config::body_timeout`.
+    #[error("request body too slow")]
+    RequestTimeout,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -84,6 +87,10 @@ impl AppError {
                 "PCN cannot reach its database right now. Nothing you saved has been lost; please try again in a moment.",
             ),
             Self::BadRequest(why) => ("Something is wrong with this request", why),
+            Self::RequestTimeout => (
+                "The form took too long to arrive",
+                "Your browser took too long to send this form, so nothing was saved. Please try again.",
+            ),
             Self::Internal(_) => (
                 "Something went wrong",
                 "An unexpected error stopped this page. It has been logged; please try again.",
@@ -103,6 +110,7 @@ impl ResponseError for AppError {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

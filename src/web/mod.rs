@@ -1,7 +1,8 @@
 //! What every page shares: errors as pages, the layout context, assets,
-//! security headers and the request limit.
+//! security headers, the request limit and the body deadline.
 
 pub mod assets;
+pub mod body_deadline;
 pub mod client_ip;
 pub mod csv;
 pub mod cursor;

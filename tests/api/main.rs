@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod csrf;
 mod demo;
+mod faults;
 mod headers;
 mod helpers;
 mod hostile;

@@ -1,13 +1,18 @@
 //! A TCP proxy between one app and the database, which a test can cut to
-//! simulate an outage without disturbing the other tests' database.
+//! simulate an outage without disturbing the other tests' database, or stall:
+//! connections stay open (and new ones are accepted) but no byte moves, as
+//! with a database that is frozen or behind a silent network.
 
-use std::sync::{
-    Arc, Mutex,
-    atomic::{AtomicBool, Ordering},
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
 };
 
 use tokio::{
-    io::{AsyncRead, AsyncWrite, copy_bidirectional},
+    io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _},
     net::{TcpListener, TcpStream, UnixStream},
     task::AbortHandle,
 };
@@ -17,6 +22,7 @@ use crate::helpers::{DB_RUNTIME, Target, db_target};
 pub struct Proxy {
     pub port: u16,
     cut: Arc<AtomicBool>,
+    stalled: Arc<AtomicBool>,
     live: Arc<Mutex<Vec<AbortHandle>>>,
 }
 
@@ -37,12 +43,13 @@ impl Proxy {
         std_listener.set_nonblocking(true).unwrap();
         let port = std_listener.local_addr().unwrap().port();
         let cut = Arc::new(AtomicBool::new(false));
+        let stalled = Arc::new(AtomicBool::new(false));
         let live: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
-        let (c, l) = (cut.clone(), live.clone());
+        let (c, s, l) = (cut.clone(), stalled.clone(), live.clone());
         DB_RUNTIME.spawn(async move {
             let listener = TcpListener::from_std(std_listener).unwrap();
             loop {
-                let Ok((mut client, _)) = listener.accept().await else {
+                let Ok((client, _)) = listener.accept().await else {
                     continue;
                 };
                 if c.load(Ordering::SeqCst) {
@@ -50,15 +57,26 @@ impl Proxy {
                     continue;
                 }
                 let target = target.clone();
+                let stalled = s.clone();
                 let task = tokio::spawn(async move {
-                    if let Ok(mut server) = connect(&target).await {
-                        let _ = copy_bidirectional(&mut client, &mut server).await;
+                    if let Ok(server) = connect(&target).await {
+                        let (client_read, client_write) = tokio::io::split(client);
+                        let (server_read, server_write) = tokio::io::split(server);
+                        tokio::join!(
+                            pump(client_read, server_write, &stalled),
+                            pump(server_read, client_write, &stalled),
+                        );
                     }
                 });
                 l.lock().unwrap().push(task.abort_handle());
             }
         });
-        Self { port, cut, live }
+        Self {
+            port,
+            cut,
+            stalled,
+            live,
+        }
     }
 
     /// The database "goes away": open connections drop, new ones are refused.
@@ -69,7 +87,37 @@ impl Proxy {
         }
     }
 
+    /// The database "stops answering": connections stay open and new ones
+    /// are accepted, but bytes are held instead of passed on.
+    pub fn stall(&self) {
+        self.stalled.store(true, Ordering::SeqCst);
+    }
+
+    /// Back to normal after `cut` or `stall` (held bytes go on).
     pub fn restore(&self) {
         self.cut.store(false, Ordering::SeqCst);
+        self.stalled.store(false, Ordering::SeqCst);
     }
+}
+
+/// Copies one direction, holding each chunk while the proxy is stalled.
+async fn pump(
+    mut from: impl AsyncRead + Unpin,
+    mut to: impl AsyncWrite + Unpin,
+    stalled: &AtomicBool,
+) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        while stalled.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }

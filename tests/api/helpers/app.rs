@@ -27,6 +27,9 @@ pub struct Options {
     pub database: Option<String>,
     pub database_url: Option<String>,
     pub env: Vec<(&'static str, String)>,
+    /// Changes to settings the environment does not reach (timeouts), made
+    /// after the configuration is read.
+    pub tune: fn(&mut Config),
 }
 
 impl Default for Options {
@@ -35,6 +38,7 @@ impl Default for Options {
             database: None,
             database_url: None,
             env: vec![("PCN_RATE_LIMIT", "0".into())],
+            tune: |_| {},
         }
     }
 }
@@ -93,6 +97,7 @@ impl TestApp {
         config.database_url = Some(SecretString::from(db_url.clone()));
         config.workers = 2;
         config.hash_concurrency = 2;
+        (options.tune)(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let server = Application::build(config, DB_RUNTIME.handle(), listener)
             .expect("application")
