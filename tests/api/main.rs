@@ -10,6 +10,7 @@ mod cli;
 mod csrf;
 mod demo;
 mod faults;
+mod fuzz;
 mod headers;
 mod helpers;
 mod hostile;
