@@ -160,6 +160,14 @@ impl Application {
                 // that echo what people type leaks no secret (BREACH).
                 .wrap(Compress::default())
         })
+        // A compressed page leaves in several writes; with Nagle's algorithm
+        // the last waits for the browser's delayed ACK, 40 ms a page
+        // (measured: gzip list p50 43 ms against 4 ms plain).
+        .on_connect(|conn, _| {
+            if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                let _ = tcp.set_nodelay(true);
+            }
+        })
         .workers(workers)
         .shutdown_timeout(30)
         .client_request_timeout(Duration::from_secs(10))

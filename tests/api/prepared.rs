@@ -1,8 +1,8 @@
 //! The statements of a list view are prepared once per connection: the
 //! session check and every shape of the page query (list, sorts, cursors,
-//! searches by code and by name, filters, the exact count of a small view,
-//! the planner's estimate) are put in diesel's statement cache the first
-//! time and found there the next. diesel reports each statement it prepares
+//! filters, the exact count of a small view, the planner's estimate) are put
+//! in diesel's statement cache the first time and found there the next.
+//! Searches are the exception, planned for their pattern every time. diesel reports each statement it prepares
 //! for its cache (`CacheQuery`); one it cannot cache it never reports.
 
 use std::{
@@ -137,10 +137,22 @@ async fn every_statement_of_a_list_view_is_prepared_once_per_connection() {
             seen.started
         );
         if round == 0 {
-            let not_cached: Vec<_> = seen.run_sql.difference(&seen.cached_sql).collect();
+            // Searches are planned for their pattern each time (a generic
+            // plan cannot use a prefix index for `LIKE $1`); all else is
+            // prepared once.
+            let search = |sql: &str| sql.contains(" LIKE ") || sql.contains("lower(model) = ");
+            let not_cached: Vec<_> = seen
+                .run_sql
+                .difference(&seen.cached_sql)
+                .filter(|sql| !search(sql))
+                .collect();
             assert!(
                 not_cached.is_empty(),
                 "statements diesel did not prepare for its cache: {not_cached:#?}"
+            );
+            assert!(
+                seen.cached_sql.iter().all(|sql| !search(sql)),
+                "a search was prepared once for every pattern"
             );
         } else {
             assert_eq!(seen.prepared, 0, "every statement came from the cache");

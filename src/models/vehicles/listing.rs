@@ -195,9 +195,10 @@ fn with_filters<'a>(mut query: Sql<'a>, filter: &ListFilter) -> Sql<'a> {
         query = query.sql(" AND make = ").bind::<Text, _>(make.clone());
     }
     if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
-        // Each condition has an index of its own (migration vehicle_search).
+        // Each condition has an index of its own (migration vehicle_search),
+        // which only a plan made for the pattern itself can use.
         let search = Search::new(q);
-        query = query.sql(" AND (");
+        query = query.per_value_plan().sql(" AND (");
         for (expression, pattern) in search.codes {
             query = query
                 .sql(expression)
