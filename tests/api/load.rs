@@ -288,26 +288,31 @@ async fn one(base: &str, b: &Browser, kind: Kind, work: &Work) -> bool {
         Kind::SignIn => {
             // A new browser: the sign-in page, then the form.
             let c = browser_client(rng.random_range(100_000..1_000_000));
-            let Ok(page) = c.get(format!("{base}/login")).send().await else {
-                return false;
-            };
-            let Ok(html) = page.text().await else {
-                return false;
-            };
             let email = format!("staff{}@dealer.example", rng.random_range(0..work.users));
-            let r = send_form(
-                &c,
-                &format!("{base}/login"),
-                &[
-                    ("csrf_token", csrf_from(&html).as_str()),
-                    ("email", email.as_str()),
-                    ("password", PASSWORD),
-                ],
-            )
-            .await;
-            r.status() == StatusCode::SEE_OTHER
+            sign_in(base, &c, &email).await
         }
     }
+}
+
+/// The sign-in page, then its form, as a browser does; true when signed in.
+async fn sign_in(base: &str, c: &reqwest::Client, email: &str) -> bool {
+    let Ok(page) = c.get(format!("{base}/login")).send().await else {
+        return false;
+    };
+    let Ok(html) = page.text().await else {
+        return false;
+    };
+    let r = send_form(
+        c,
+        &format!("{base}/login"),
+        &[
+            ("csrf_token", csrf_from(&html).as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    r.status() == StatusCode::SEE_OTHER
 }
 
 fn pick(rng: &mut impl rand::Rng) -> Kind {
@@ -454,26 +459,9 @@ async fn load_many_signed_in_people() {
             let base = base.clone();
             tasks.push(tokio::spawn(async move {
                 let c = browser_client(i as u32);
-                let html = c
-                    .get(format!("{base}/login"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
                 let email = format!("staff{i}@dealer.example");
-                let r = send_form(
-                    &c,
-                    &format!("{base}/login"),
-                    &[
-                        ("csrf_token", csrf_from(&html).as_str()),
-                        ("email", email.as_str()),
-                        ("password", PASSWORD),
-                    ],
-                )
-                .await;
-                assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in {i}");
+                assert!(sign_in(&base, &c, &email).await, "sign-in {i}");
+
                 let page = c
                     .get(format!("{base}/account"))
                     .send()
