@@ -187,11 +187,15 @@ async fn bench_inventory() {
             .unwrap();
         let load_secs = load.elapsed().as_secs_f64();
         drop(conn);
-        let app = TestApp::with(Options {
+        let mut options = Options {
             database: Some(database),
             ..Options::default()
-        })
-        .await;
+        };
+        // To compare pool sizes: `PCN_BENCH_POOL_SIZE=8 …`.
+        if let Ok(size) = std::env::var("PCN_BENCH_POOL_SIZE") {
+            options = options.env("PCN_POOL_SIZE", size);
+        }
+        let app = TestApp::with(options).await;
         app.create_user("editor", "bench@dealer.example", PASSWORD)
             .await;
         assert_eq!(
