@@ -16,7 +16,7 @@ use diesel::{
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 
 use crate::{
-    domain::Role,
+    domain::{Role, text},
     schema::{sessions, users},
 };
 
@@ -75,15 +75,11 @@ pub async fn create(
             sessions::token_hash.eq(token_hash),
             sessions::user_id.eq(user_id),
             sessions::ip.eq(ip),
-            sessions::user_agent.eq(user_agent.map(|ua| truncate(ua, 400))),
+            sessions::user_agent.eq(user_agent.map(|ua| text::cleaned(ua, 400))),
         ))
         .returning(sessions::id)
         .get_result(conn)
         .await
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
 }
 
 /// The session behind `token_hash`, if it is live (see `live`).

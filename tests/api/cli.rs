@@ -2,14 +2,13 @@
 //! in, and `pcn serve` runs its own database and stops cleanly on SIGTERM.
 
 use std::{
-    io::{BufRead as _, BufReader},
     process::{Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use reqwest::StatusCode;
 
-use crate::helpers::{Options, TestApp, client, database_url, fresh_database};
+use crate::helpers::{Options, Served, TestApp, client, database_url, fresh_database};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pcn");
 
@@ -128,40 +127,17 @@ async fn serve_runs_its_own_database_and_stops_cleanly_on_sigterm() {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .env_remove("DATABASE_URL")
-        .env("PCN_DATA_DIR", dir.path())
-        .env("PCN_BIND", "127.0.0.1:0")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut setup = None;
-    let mut address = None;
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while address.is_none() {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("pcn printed its address");
-        if let Some(i) = line.find("/setup?token=") {
-            setup = Some(line[i..].trim().to_string());
-        }
-        if let Some(rest) = line.strip_prefix("PCN is listening on ") {
-            address = rest.split_whitespace().next().map(str::to_string);
-        }
-    }
-    let address = address.unwrap();
-    let setup = setup.expect("the setup link was printed");
+    let data = dir.path().to_str().unwrap();
+    let mut served = Served::start(&[("DATABASE_URL", None), ("PCN_DATA_DIR", Some(data))]);
+    let address = served.address.clone();
+    let setup = served
+        .printed
+        .iter()
+        .find_map(|line| {
+            line.find("/setup?token=")
+                .map(|i| line[i..].trim().to_string())
+        })
+        .expect("the setup link was printed");
     let c = client();
     let health = c.get(format!("{address}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
@@ -169,19 +145,8 @@ async fn serve_runs_its_own_database_and_stops_cleanly_on_sigterm() {
     assert_eq!(page.status(), StatusCode::OK);
     assert!(dir.path().join("pg/postmaster.pid").exists());
 
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "pcn did not exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    served.signal(nix::sys::signal::Signal::SIGTERM);
+    let status = served.exit_within(Duration::from_secs(40)).await;
     assert!(status.success(), "exit status {status}");
     assert!(
         !dir.path().join("pg/postmaster.pid").exists(),

@@ -22,10 +22,7 @@ use futures_util::future::join_all;
 use reqwest::StatusCode;
 
 use crate::{
-    helpers::{
-        Options, TestApp, add_vehicle, edit_form, fresh_database, proxied_url, refs, send_form,
-        vehicle_form, with,
-    },
+    helpers::{Options, TestApp, add_vehicle, edit_form, refs, send_form, vehicle_form, with},
     proxy::Proxy,
 };
 
@@ -95,14 +92,7 @@ struct Write {
 
 #[tokio::test]
 async fn writes_through_a_database_outage_get_503_and_every_acknowledged_one_is_stored() {
-    let proxy = Proxy::start().await;
-    let database = fresh_database().await;
-    let app = TestApp::with(Options {
-        database: Some(database.clone()),
-        database_url: Some(proxied_url(&database, proxy.port)),
-        ..Options::default()
-    })
-    .await;
+    let (proxy, app) = Proxy::with_app(|_| {}).await;
     app.signed_in_as("editor").await;
     let token = app.csrf_token_with(&app.client).await;
 
@@ -239,15 +229,7 @@ async fn writes_through_a_database_outage_get_503_and_every_acknowledged_one_is_
 
 #[tokio::test]
 async fn a_database_that_stops_answering_gives_503_within_the_timeouts_not_a_hang() {
-    let proxy = Proxy::start().await;
-    let database = fresh_database().await;
-    let app = TestApp::with(Options {
-        database: Some(database.clone()),
-        database_url: Some(proxied_url(&database, proxy.port)),
-        tune: |c| c.statement_timeout = Duration::from_secs(1),
-        ..Options::default()
-    })
-    .await;
+    let (proxy, app) = Proxy::with_app(|c| c.statement_timeout = Duration::from_secs(1)).await;
     app.signed_in_as("editor").await;
     let token = app.csrf_token_with(&app.client).await;
     for path in ["/vehicles", "/account"] {

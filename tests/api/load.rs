@@ -18,8 +18,6 @@
 //! It prints one line per scenario and the server's peak resident memory.
 
 use std::{
-    io::{BufRead as _, BufReader},
-    process::{Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -29,7 +27,7 @@ use rand::{Rng as _, seq::IndexedRandom as _};
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    Html, PASSWORD, SESSION_KEY, csrf_from, database_url, fresh_database, send_form,
+    Html, PASSWORD, SESSION_KEY, Served, csrf_from, database_url, fresh_database, send_form,
 };
 
 fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
@@ -37,71 +35,6 @@ fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// The `pcn` binary serving one database; killed when dropped.
-struct Server {
-    child: std::process::Child,
-    address: String,
-}
-
-impl Server {
-    fn start(database_url: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pcn"))
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("PCN_DATA_DIR", dir.path())
-            .env("PCN_BIND", "127.0.0.1:0")
-            .env("PCN_SESSION_KEY", SESSION_KEY)
-            .env("PCN_RATE_LIMIT", "0")
-            // As behind a load balancer: each browser's own address is
-            // believed from X-Forwarded-For (see `browser_client`).
-            .env("PCN_TRUSTED_PROXIES", "127.0.0.1")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let address = loop {
-            let line = lines
-                .next()
-                .expect("pcn printed its address")
-                .expect("stdout");
-            if let Some(rest) = line.strip_prefix("PCN is listening on ") {
-                break rest.split_whitespace().next().unwrap().to_string();
-            }
-        };
-        // Keep reading stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        std::mem::forget(dir);
-        Self { child, address }
-    }
-
-    /// (peak, current) resident memory in MB, from the kernel's counters.
-    fn memory_mb(&self) -> (u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        let kb = |key: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        (kb("VmHWM:") / 1024, kb("VmRSS:") / 1024)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A browser on a device of its own: a cookie jar, and the address a load
@@ -448,7 +381,14 @@ async fn load_many_signed_in_people() {
             .collect(),
     });
 
-    let server = Server::start(&url);
+    let server = Served::start(&[
+        ("DATABASE_URL", Some(url.as_str())),
+        ("PCN_SESSION_KEY", Some(SESSION_KEY)),
+        ("PCN_RATE_LIMIT", Some("0")),
+        // As behind a load balancer: each browser's own address is believed
+        // from X-Forwarded-For (see `browser_client`).
+        ("PCN_TRUSTED_PROXIES", Some("127.0.0.1")),
+    ]);
     let base = server.address.clone();
     // Sign everybody in, a few at a time (each costs an argon2 check).
     let started = Instant::now();

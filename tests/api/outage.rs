@@ -7,20 +7,13 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 
 use crate::{
-    helpers::{Options, PASSWORD, TestApp, client, fresh_database, proxied_url},
+    helpers::{PASSWORD, client},
     proxy::Proxy,
 };
 
 #[tokio::test]
 async fn database_outage_gives_503_pages_quickly_and_recovers_by_itself() {
-    let proxy = Proxy::start().await;
-    let database = fresh_database().await;
-    let app = TestApp::with(Options {
-        database: Some(database.clone()),
-        database_url: Some(proxied_url(&database, proxy.port)),
-        ..Options::default()
-    })
-    .await;
+    let (proxy, app) = Proxy::with_app(|_| {}).await;
     app.signed_in_as("viewer").await;
     assert_eq!(app.get("/account").await.status(), StatusCode::OK);
     // A signed-out browser with the sign-in form's token (it lives in the

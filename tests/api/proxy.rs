@@ -17,7 +17,11 @@ use tokio::{
     task::AbortHandle,
 };
 
-use crate::helpers::{DB_RUNTIME, Target, db_target};
+use pcn::config::Config;
+
+use crate::helpers::{
+    DB_RUNTIME, Options, Target, TestApp, db_target, fresh_database, proxied_url,
+};
 
 pub struct Proxy {
     pub port: u16,
@@ -37,6 +41,21 @@ async fn connect(target: &Target) -> std::io::Result<Box<dyn Stream>> {
 }
 
 impl Proxy {
+    /// An app on a fresh database that it reaches only through a new proxy,
+    /// with `tune` applied to its configuration.
+    pub async fn with_app(tune: fn(&mut Config)) -> (Self, TestApp) {
+        let proxy = Self::start().await;
+        let database = fresh_database().await;
+        let app = TestApp::with(Options {
+            database: Some(database.clone()),
+            database_url: Some(proxied_url(&database, proxy.port)),
+            tune,
+            ..Options::default()
+        })
+        .await;
+        (proxy, app)
+    }
+
     pub async fn start() -> Self {
         let target = db_target();
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

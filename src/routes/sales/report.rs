@@ -197,17 +197,18 @@ pub async fn report(
     let default_from = NaiveDate::from_ymd_opt(today.year() - 1, today.month(), 1)
         .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
         .unwrap_or(today);
-    let parse = |s: &Option<String>| s.as_deref().and_then(crate::domain::date::parse_date);
+    // Each date: `Ok(None)` when not given, `Err` when given but unreadable.
+    let parse = |s: &Option<String>| match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(d) => crate::domain::date::parse_date(d).map(Some).ok_or(()),
+    };
+    let (given_from, given_to) = (parse(&query.from), parse(&query.to));
     let (mut from, mut to) = (
-        parse(&query.from).unwrap_or(default_from),
-        parse(&query.to).unwrap_or(today),
+        given_from.ok().flatten().unwrap_or(default_from),
+        given_to.ok().flatten().unwrap_or(today),
     );
     let mut error = None;
-    let unreadable = |s: &Option<String>| {
-        s.as_deref()
-            .is_some_and(|d| !d.trim().is_empty() && crate::domain::date::parse_date(d).is_none())
-    };
-    if unreadable(&query.from) || unreadable(&query.to) {
+    if given_from.is_err() || given_to.is_err() {
         error =
             Some("Write dates as YYYY-MM-DD, in the years 1 to 9999; showing the last 12 months.");
         (from, to) = (default_from, today);

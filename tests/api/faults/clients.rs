@@ -2,11 +2,7 @@
 //! clients that vanish mid-request, bodies trickled byte by byte, and
 //! hundreds of idle connections.
 
-use std::{
-    io::{BufRead as _, BufReader},
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use diesel_async::SimpleAsyncConnection as _;
 use futures_util::future::join_all;
@@ -18,61 +14,9 @@ use tokio::{
 
 use super::{holding, until_waiting_on_locks};
 use crate::helpers::{
-    Options, PASSWORD, SESSION_KEY, TestApp, add_vehicle, database_url, edit_form, refs, with,
+    Options, PASSWORD, SESSION_KEY, Served, TestApp, add_vehicle, database_url, edit_form, refs,
+    with,
 };
-
-const BIN: &str = env!("CARGO_BIN_EXE_pcn");
-
-/// A `pcn` process, killed if a test ends (or fails) before it exits.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// `pcn serve` on `database` (sessions shared with the test's app), and the
-/// address it printed once it listens.
-fn serve(database: &str) -> (Running, String) {
-    let mut child = Running(
-        Command::new(BIN)
-            .arg("serve")
-            .env("DATABASE_URL", database_url(database))
-            .env("PCN_BIND", "127.0.0.1:0")
-            .env("PCN_SESSION_KEY", SESSION_KEY)
-            .env("PCN_RATE_LIMIT", "0")
-            .env("PCN_DATA_DIR", "/nonexistent")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start pcn"),
-    );
-    let stdout = child.0.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let address = loop {
-        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) => {
-                if let Some(rest) = line.strip_prefix("PCN is listening on ") {
-                    break rest.split_whitespace().next().map(str::to_string);
-                }
-            }
-            Err(_) => break None,
-        }
-    };
-    (child, address.expect("pcn printed its address"))
-}
 
 /// The whole request of a form POST, as a browser would send it.
 fn raw_post(host: &str, path: &str, cookie: &str, body: &str) -> String {
@@ -98,8 +42,13 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly() {
         "23,456.00",
     );
     form.push(("csrf_token", app.csrf_token_with(&app.client).await));
-    let (mut child, address) = serve(&app.database);
-    let pid = nix::unistd::Pid::from_raw(child.0.id() as i32);
+    let url = database_url(&app.database);
+    let mut served = Served::start(&[
+        ("DATABASE_URL", Some(url.as_str())),
+        ("PCN_SESSION_KEY", Some(SESSION_KEY)),
+        ("PCN_RATE_LIMIT", Some("0")),
+    ]);
+    let address = served.address.clone();
 
     // An edit that waits in the database for a row the test holds.
     let mut lock = holding(
@@ -125,12 +74,12 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly() {
     });
     until_waiting_on_locks(&app, 1).await;
 
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    served.signal(nix::sys::signal::Signal::SIGTERM);
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let early = served.exited();
     assert!(
-        child.0.try_wait().unwrap().is_none(),
-        "pcn waits for the request in flight: {:?}",
-        child.0.try_wait()
+        early.is_none(),
+        "pcn waits for the request in flight: {early:?}"
     );
     let late = no_keep_alive()
         .get(format!("{address}/healthz"))
@@ -150,14 +99,7 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_cleanly() {
             .expect("the request in flight was answered"),
         StatusCode::SEE_OTHER
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "pcn did not exit after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = served.exit_within(Duration::from_secs(20)).await;
     assert!(status.success(), "exit status {status}");
     assert_eq!(
         app.scalar_i64(&format!(

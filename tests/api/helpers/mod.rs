@@ -9,7 +9,8 @@
 //!   forms with and without their CSRF token, sign-in;
 //! - `html`: pages parsed and queried with CSS selectors;
 //! - `fixtures`: users, vehicles and their forms;
-//! - `browser`: chromedriver and a headless Chromium.
+//! - `browser`: chromedriver and a headless Chromium;
+//! - `served`: `pcn serve` as a process of its own.
 
 mod app;
 mod browser;
@@ -17,6 +18,7 @@ mod client;
 mod cluster;
 mod fixtures;
 mod html;
+mod served;
 
 pub use app::*;
 pub use browser::*;
@@ -24,3 +26,4 @@ pub use client::*;
 pub use cluster::*;
 pub use fixtures::*;
 pub use html::*;
+pub use served::*;
