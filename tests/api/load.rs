@@ -138,10 +138,17 @@ async fn one(base: &str, b: &Browser, kind: Kind, work: &Work) -> bool {
             match c.get(url).send().await {
                 Ok(r) => {
                     let ok = r.status() == StatusCode::OK;
+                    if !ok {
+                        // Rare, so worth seeing which and why.
+                        eprintln!("{} answered {}", r.url(), r.status());
+                    }
                     let _ = r.bytes().await;
                     ok
                 }
-                Err(_) => false,
+                Err(e) => {
+                    eprintln!("request failed: {e}");
+                    false
+                }
             }
         }
     };
