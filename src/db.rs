@@ -46,16 +46,7 @@ pub fn build_pool(url: &str, settings: &PoolSettings, runtime: Handle) -> Pool {
         let runtime = runtime.clone();
         async move {
             runtime
-                .spawn(async move {
-                    let mut conn = watchdog::connect(&url, answer_within).await?;
-                    conn.batch_execute(&format!(
-                        "SET application_name = 'pcn'; SET statement_timeout = {statement_timeout_ms}; \
-                         SET idle_in_transaction_session_timeout = 60000"
-                    ))
-                    .await
-                    .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
-                    ConnectionResult::Ok(conn)
-                })
+                .spawn(async move { connect_as(&url, "pcn", answer_within, statement_timeout_ms).await })
                 .await
                 .map_err(|e| ConnectionError::BadConnection(format!("connection task failed: {e}")))?
         }
@@ -83,6 +74,46 @@ pub fn build_pool(url: &str, settings: &PoolSettings, runtime: Handle) -> Pool {
         .max_lifetime(Some(Duration::from_secs(1800)))
         .error_sink(Box::new(LogErrors))
         .build_unchecked(manager)
+}
+
+/// A connection of its own, outside the pool, set up like the pooled ones
+/// (named `application_name` in `pg_stat_activity`), for the change
+/// listener. Opened on, and driven by, the runtime it is called on.
+/// The payloads of its `NOTIFY`s go to `notifications`, which closes when
+/// the connection does.
+pub async fn connect_listening(
+    url: &str,
+    application_name: &'static str,
+    statement_timeout: Duration,
+    notifications: tokio::sync::mpsc::UnboundedSender<String>,
+) -> ConnectionResult<AsyncPgConnection> {
+    let conn =
+        watchdog::connect_listening(url, statement_timeout + ANSWER_MARGIN, notifications).await?;
+    set_up(conn, application_name, statement_timeout.as_millis()).await
+}
+
+async fn connect_as(
+    url: &str,
+    application_name: &'static str,
+    answer_within: Duration,
+    statement_timeout_ms: u128,
+) -> ConnectionResult<AsyncPgConnection> {
+    let conn = watchdog::connect(url, answer_within).await?;
+    set_up(conn, application_name, statement_timeout_ms).await
+}
+
+async fn set_up(
+    mut conn: AsyncPgConnection,
+    application_name: &'static str,
+    statement_timeout_ms: u128,
+) -> ConnectionResult<AsyncPgConnection> {
+    conn.batch_execute(&format!(
+        "SET application_name = '{application_name}'; SET statement_timeout = {statement_timeout_ms}; \
+         SET idle_in_transaction_session_timeout = 60000"
+    ))
+    .await
+    .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+    Ok(conn)
 }
 
 /// A live server answers every statement within `statement_timeout`, if only

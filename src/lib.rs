@@ -5,8 +5,9 @@
 //! pooled connection (`db`) → an askama template (`web::render`).
 //!
 //! Modules depend only downwards (the `layers` test checks it): `startup`
-//! and `cli` → `routes` → `auth` → `web` → `app` (shared state) → `models`
-//! → `domain`, `db`, `schema`, `config`, `cluster`, `token`.
+//! and `cli` → `routes` → `auth` → `web` → `app` (shared state) → `live`
+//! (changes as they happen) → `models` → `domain`, `db`, `schema`, `config`,
+//! `cluster`, `token`.
 
 pub mod app;
 pub mod auth;
@@ -15,6 +16,7 @@ pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod live;
 pub mod models;
 pub mod routes;
 pub mod schema;

@@ -142,8 +142,9 @@ fn serve(mut config: Config) -> anyhow::Result<()> {
         pcn::routes::announce_setup_link(&mut conn, &public_url).await
     })?;
     println!("PCN is listening on http://{addr} (public address {public_url})");
-    // actix-web stops on SIGTERM/SIGINT: it stops accepting, finishes the
-    // requests in flight (up to 30 s), then returns here.
+    // On SIGTERM the server ends its event streams, stops accepting,
+    // finishes the requests in flight (up to 30 s), then returns here; on
+    // SIGINT (Ctrl-C) or SIGQUIT it stops at once (`startup::stop_on_signals`).
     actix_web::rt::System::new().block_on(async move { app.run()?.await })?;
     tracing::info!("server stopped");
     database

@@ -103,6 +103,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    vehicle_presence (vehicle_id, session_id) {
+        vehicle_id -> Int8,
+        session_id -> Int8,
+        user_id -> Int8,
+        since -> Timestamptz,
+        seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     vehicles (id) {
         id -> Int8,
         vehicle_number -> Text,
@@ -133,6 +143,9 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sign_in_attempts -> users (user_id));
 diesel::joinable!(vehicle_history -> users (changed_by));
 diesel::joinable!(vehicle_history -> vehicles (vehicle_id));
+diesel::joinable!(vehicle_presence -> sessions (session_id));
+diesel::joinable!(vehicle_presence -> users (user_id));
+diesel::joinable!(vehicle_presence -> vehicles (vehicle_id));
 diesel::joinable!(vehicles -> users (updated_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -144,5 +157,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_attempts,
     users,
     vehicle_history,
+    vehicle_presence,
     vehicles,
 );

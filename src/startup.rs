@@ -87,8 +87,11 @@ impl Application {
         let key = session_key(&config)?;
         let pool = pool_on_handle(db_runtime, &url, &config);
         let workers = config.workers.max(1);
+        let statement_timeout = config.statement_timeout;
+        let state = web::Data::new(AppState::new(config, pool)?);
+        state.live.listen(db_runtime, url, statement_timeout);
         Ok(Self {
-            state: web::Data::new(AppState::new(config, pool)?),
+            state,
             key,
             listener,
             workers,
@@ -104,7 +107,8 @@ impl Application {
     }
 
     /// Starts serving; call inside an actix system. The server stops on
-    /// SIGTERM/SIGINT or through its handle, finishing requests in flight.
+    /// SIGTERM (finishing requests in flight), SIGINT or SIGQUIT (at once),
+    /// or through its handle; event streams end first either way.
     pub fn run(self) -> std::io::Result<Server> {
         let Self {
             state,
@@ -112,6 +116,7 @@ impl Application {
             listener,
             workers,
         } = self;
+        let live = std::sync::Arc::clone(&state.live);
         let secure = state.config.secure_cookies();
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
@@ -171,14 +176,19 @@ impl Application {
         .workers(workers)
         .shutdown_timeout(30)
         .client_request_timeout(Duration::from_secs(10))
+        // Ours (`stop_on_signals`): open event streams never end by
+        // themselves, so they must be told before a graceful stop waits.
+        .disable_signals()
         .listen(listener)?
         .run();
+        actix_web::rt::spawn(stop_on_signals(server.handle(), live));
         Ok(server)
     }
 
     /// Serves on a thread and actix system of its own (tests, benchmarks).
     pub fn spawn(self) -> std::io::Result<Background> {
         let addr = self.addr()?;
+        let live = std::sync::Arc::clone(&self.state.live);
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name(format!("pcn-server-{}", addr.port()))
@@ -198,20 +208,51 @@ impl Application {
         let handle = rx
             .recv()
             .map_err(|_| std::io::Error::other("server thread died"))??;
-        Ok(Background { addr, handle })
+        Ok(Background { addr, handle, live })
     }
+}
+
+/// SIGTERM: end the event streams, then stop gracefully (as actix would);
+/// SIGINT and SIGQUIT: stop at once.
+async fn stop_on_signals(server: ServerHandle, live: std::sync::Arc<crate::live::Hub>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int), Ok(mut quit)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::quit()),
+    ) else {
+        tracing::error!("cannot listen for signals; stop the server through its handle");
+        return;
+    };
+    let graceful = tokio::select! {
+        _ = term.recv() => true,
+        _ = int.recv() => false,
+        _ = quit.recv() => false,
+    };
+    tracing::info!(graceful, "stopping on a signal");
+    live.shut_down();
+    server.stop(graceful).await;
 }
 
 /// A server running on its own thread and actix system.
 pub struct Background {
     pub addr: std::net::SocketAddr,
     pub handle: ServerHandle,
+    live: std::sync::Arc<crate::live::Hub>,
 }
 
 impl Background {
-    /// Stops accepting, finishes requests in flight.
+    /// Ends the event streams, stops accepting, finishes requests in flight.
     pub async fn stop(&self) {
+        self.live.shut_down();
         self.handle.stop(true).await;
+    }
+
+    /// Ends the event streams and the change listener, and tells the server
+    /// to stop at once, without waiting for it.
+    pub fn halt(&self) {
+        self.live.shut_down();
+        drop(self.handle.stop(false));
     }
 }
 

@@ -13,7 +13,7 @@ mod rate_limiter;
 pub use passwords::Passwords;
 pub use rate_limiter::RateLimiter;
 
-use crate::{config::Config, db::Pool, models::vehicles};
+use crate::{config::Config, db::Pool, live::Hub, models::vehicles};
 
 pub struct AppState {
     pub config: Arc<Config>,
@@ -23,6 +23,8 @@ pub struct AppState {
     /// The list's planner estimates and makes, kept per instance a while.
     pub estimates: vehicles::Estimates,
     pub makes: vehicles::Makes,
+    /// Changes as they happen, for the event streams (`live`).
+    pub live: Arc<Hub>,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             rate_limiter: RateLimiter::new(config.rate_limit),
             estimates: vehicles::Estimates::default(),
             makes: vehicles::Makes::default(),
+            live: Arc::new(Hub::default()),
             config: Arc::new(config),
             pool,
         })

@@ -19,17 +19,37 @@ use std::{
 
 use diesel::{ConnectionError, ConnectionResult};
 use diesel_async::AsyncPgConnection;
+use futures_util::StreamExt as _;
+use tokio::sync::mpsc;
 use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},
     net::{TcpStream, UnixStream},
     time::{Instant, Sleep},
 };
-use tokio_postgres::config::Host;
+use tokio_postgres::{AsyncMessage, config::Host};
 
 /// Opens a connection to `url` (without TLS, like `AsyncPgConnection::establish`)
 /// over a socket watched as described above. Must run inside the runtime that
 /// is to drive the connection.
 pub async fn connect(url: &str, answer_within: Duration) -> ConnectionResult<AsyncPgConnection> {
+    connect_with(url, answer_within, None).await
+}
+
+/// `connect`, with the payloads of the `NOTIFY`s the connection hears sent
+/// to `notifications` (which closes when the connection does).
+pub async fn connect_listening(
+    url: &str,
+    answer_within: Duration,
+    notifications: mpsc::UnboundedSender<String>,
+) -> ConnectionResult<AsyncPgConnection> {
+    connect_with(url, answer_within, Some(notifications)).await
+}
+
+async fn connect_with(
+    url: &str,
+    answer_within: Duration,
+    notifications: Option<mpsc::UnboundedSender<String>>,
+) -> ConnectionResult<AsyncPgConnection> {
     let config: tokio_postgres::Config = url
         .parse()
         .map_err(|e: tokio_postgres::Error| ConnectionError::InvalidConnectionUrl(e.to_string()))?;
@@ -58,8 +78,12 @@ pub async fn connect(url: &str, answer_within: Duration) -> ConnectionResult<Asy
         match opened {
             Ok(socket) => {
                 return match socket {
-                    Socket::Tcp(s) => start(&config, Watched::new(s, answer_within)).await,
-                    Socket::Unix(s) => start(&config, Watched::new(s, answer_within)).await,
+                    Socket::Tcp(s) => {
+                        start(&config, Watched::new(s, answer_within), notifications).await
+                    }
+                    Socket::Unix(s) => {
+                        start(&config, Watched::new(s, answer_within), notifications).await
+                    }
                 }
                 .map_err(|e| bad(&e));
             }
@@ -81,18 +105,32 @@ async fn tcp(addr: impl tokio::net::ToSocketAddrs) -> io::Result<Socket> {
 }
 
 /// The startup handshake over `socket`, then the connection's background
-/// task on the current runtime (it ends when the client is dropped).
+/// task on the current runtime (it ends when the client is dropped), which
+/// passes on notifications if asked to.
 async fn start<S>(
     config: &tokio_postgres::Config,
     socket: Watched<S>,
+    notifications: Option<mpsc::UnboundedSender<String>>,
 ) -> Result<AsyncPgConnection, Box<dyn std::error::Error + Send + Sync>>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (client, connection) = config.connect_raw(socket, tokio_postgres::NoTls).await?;
+    let (client, mut connection) = config.connect_raw(socket, tokio_postgres::NoTls).await?;
     tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            tracing::warn!(%error, "database connection lost");
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(message) = messages.next().await {
+            match message {
+                Ok(AsyncMessage::Notification(n)) => {
+                    if let Some(to) = &notifications {
+                        let _ = to.send(n.payload().to_owned());
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "database connection lost");
+                    break;
+                }
+            }
         }
     });
     Ok(AsyncPgConnection::try_from(client).await?)

@@ -281,6 +281,10 @@ pub async fn load(
                 }
             }
             add_staff(conn).await?;
+            // One "much changed" for open pages instead of an event a row.
+            diesel::sql_query("ALTER TABLE vehicle_history DISABLE TRIGGER vehicle_history_notify")
+                .execute(conn)
+                .await?;
             let start = next_number(conn).await?;
             let mut done = 0;
             while done < count {
@@ -312,6 +316,12 @@ pub async fn load(
             if !indexes.is_empty() || !keys.is_empty() {
                 progress(Step::Indexes);
             }
+            diesel::sql_query("ALTER TABLE vehicle_history ENABLE TRIGGER vehicle_history_notify")
+                .execute(conn)
+                .await?;
+            diesel::sql_query(r#"SELECT pg_notify('pcn_changes', '{"kind": "many"}')"#)
+                .execute(conn)
+                .await?;
             Ok(done)
         })
         .await?;

@@ -26,7 +26,9 @@
 
 pub mod attempts;
 pub mod audit;
+pub mod changes;
 pub mod demo;
+pub mod presence;
 pub mod sales;
 pub mod sessions;
 pub mod setup_tokens;

@@ -107,6 +107,25 @@ pub async fn find_live(
         .optional()
 }
 
+/// The role of the person behind session `id`, if the session is still live
+/// (see `live`); does not count as activity. For long-lived requests (the
+/// event stream) that check now and then that their session has not ended.
+pub async fn live_role(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    idle: Duration,
+    lifetime: Duration,
+) -> QueryResult<Option<Role>> {
+    sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(id))
+        .filter(live(idle, lifetime))
+        .select(users::role)
+        .first(conn)
+        .await
+        .optional()
+}
+
 /// Written at most once a minute per session (see `seen_long_ago`).
 pub async fn touch(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<()> {
     diesel::update(sessions::table.find(id))

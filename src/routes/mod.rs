@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod events;
 mod health;
 mod login;
 mod sales;
@@ -75,6 +76,9 @@ pub fn table() -> Vec<RouteDef> {
         POST "/vehicles/{id}/archive"   ADMIN  => vehicles::archive::archive;
         GET  "/vehicles/{id}/sell"      EDITOR => sales::sell::form;
         POST "/vehicles/{id}/sell"      EDITOR => sales::sell::submit;
+        GET  "/vehicles/{id}/presence"  VIEWER => vehicles::presence::show;
+        POST "/vehicles/{id}/presence"  EDITOR => vehicles::presence::beat;
+        GET  "/events"                  VIEWER => events::events;
         GET  "/sales"                   VIEWER => sales::list::list;
         GET  "/sales.csv"               VIEWER => sales::list::export;
         GET  "/sales/{id}"              VIEWER => sales::show::show;

@@ -31,10 +31,23 @@ static CSS: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
-static ASSETS: LazyLock<Vec<&'static Asset>> = LazyLock::new(|| vec![&*CSS]);
+static JS: LazyLock<Asset> = LazyLock::new(|| {
+    asset(
+        "live",
+        "js",
+        include_bytes!("../../static/live.js"),
+        "text/javascript; charset=utf-8",
+    )
+});
+
+static ASSETS: LazyLock<Vec<&'static Asset>> = LazyLock::new(|| vec![&*CSS, &*JS]);
 
 pub fn css_url() -> &'static str {
     &CSS.url
+}
+
+pub fn js_url() -> &'static str {
+    &JS.url
 }
 
 /// `GET /static/{name}`.

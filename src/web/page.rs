@@ -62,6 +62,11 @@ pub struct Page {
     /// Which navigation entry is current (`inventory`, `account`, …).
     pub section: &'static str,
     pub css: &'static str,
+    /// The script that makes signed-in pages follow changes (`static/live.js`).
+    pub js: &'static str,
+    /// When the page was drawn (RFC 3339, UTC): its event stream starts
+    /// with whatever changed since (`GET /events?since=`).
+    pub drawn_at: String,
     /// The zone times are shown in (`{{ at|local_time(page.tz) }}`): the
     /// dealership's for a signed-in person. Pages for signed-out visitors
     /// show no times.
@@ -82,6 +87,10 @@ impl Page {
             flash: Flash::take(session),
             section: "",
             css: assets::css_url(),
+            js: assets::js_url(),
+            drawn_at: chrono::Utc::now()
+                .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                .to_string(),
             tz: current.map_or(chrono_tz::UTC, |c| c.tz),
         }
     }
@@ -95,6 +104,8 @@ impl Page {
             flash: None,
             section: "",
             css: assets::css_url(),
+            js: assets::js_url(),
+            drawn_at: String::new(),
             tz: chrono_tz::UTC,
         }
     }

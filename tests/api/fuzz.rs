@@ -147,9 +147,14 @@ impl Run {
             .await
             .map_err(|e| TestCaseError::fail(format!("no answer: {}", e.without_url())))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| {
-            TestCaseError::fail(format!("{status}, body broken off: {}", e.without_url()))
-        })?;
+        // An event stream never ends by itself: its head is the answer.
+        let body = if crate::helpers::is_event_stream(&response) {
+            Default::default()
+        } else {
+            response.bytes().await.map_err(|e| {
+                TestCaseError::fail(format!("{status}, body broken off: {}", e.without_url()))
+            })?
+        };
         self.count(label, status.as_u16().to_string());
         if status.is_server_error() {
             let text = crate::helpers::Html::parse(&String::from_utf8_lossy(&body)).text();

@@ -1,5 +1,5 @@
 //! The modules of `src/` point one way: startup → routes → auth → web →
-//! app → models → domain/db. This reads every source file, collects which
+//! app → live → models → domain/db. This reads every source file, collects which
 //! top-level modules each one names (`use crate::…` trees and inline
 //! `crate::…` paths), and fails on an upward dependency or any cycle, so the
 //! layout cannot quietly drift back.
@@ -15,13 +15,14 @@ const LAYERS: &[(&str, u8)] = &[
     ("auth", 2),
     ("web", 3),
     ("app", 4),
-    ("models", 5),
-    ("domain", 6),
-    ("db", 6),
-    ("schema", 6),
-    ("config", 6),
-    ("cluster", 6),
-    ("token", 6),
+    ("live", 5),
+    ("models", 6),
+    ("domain", 7),
+    ("db", 7),
+    ("schema", 7),
+    ("config", 7),
+    ("cluster", 7),
+    ("token", 7),
 ];
 
 fn layer(module: &str) -> u8 {

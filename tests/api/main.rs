@@ -16,6 +16,7 @@ mod helpers;
 mod hostile;
 mod instances;
 mod layers;
+mod live;
 mod load;
 mod outage;
 mod prepared;

@@ -18,6 +18,8 @@ use crate::{
     web::{AppError, Flash, Page, filters, render, see_other},
 };
 
+use super::presence::{self, Present};
+
 /// The vehicle form, for adding (`vehicle: None`) or editing.
 #[derive(Template)]
 #[template(path = "vehicles/form.html")]
@@ -33,6 +35,9 @@ pub struct FormPage {
     pub cancel_url: String,
     pub submit_label: &'static str,
     pub conflicts: Vec<ConflictRow>,
+    /// The vehicle edited (none when adding one), and who else has it open.
+    pub vehicle_id: Option<i64>,
+    pub editors: Vec<Present>,
 }
 
 pub struct ConflictRow {
@@ -74,6 +79,8 @@ impl FormPage {
             cancel_url: "/vehicles".into(),
             submit_label: "Add vehicle",
             conflicts: Vec::new(),
+            vehicle_id: None,
+            editors: Vec::new(),
         }
     }
 
@@ -95,6 +102,8 @@ impl FormPage {
             cancel_url: format!("/vehicles/{}", vehicle.id),
             submit_label: "Save changes",
             conflicts: Vec::new(),
+            vehicle_id: Some(vehicle.id),
+            editors: Vec::new(),
         }
     }
 }
@@ -165,6 +174,10 @@ pub async fn edit(
     let vehicle = vehicles::find(&mut conn, path.into_inner())
         .await?
         .ok_or(AppError::NotFound)?;
+    // Opening the form counts as being there (even without JavaScript).
+    presence::arrive(&mut conn, vehicle.id, &user).await?;
+    let editors = presence::others(&mut conn, vehicle.id, &user).await?;
+    drop(conn);
     let form = VehicleForm::from_fields(&vehicle.fields(), vehicle.version);
     let page = Page::new(
         format!("Edit {}", vehicle.vehicle_number),
@@ -174,7 +187,10 @@ pub async fn edit(
     .section("inventory");
     Ok(render(
         StatusCode::OK,
-        &FormPage::for_edit(page, &vehicle, form, FieldErrors::default(), &user),
+        &FormPage {
+            editors,
+            ..FormPage::for_edit(page, &vehicle, form, FieldErrors::default(), &user)
+        },
     ))
 }
 
@@ -217,6 +233,7 @@ pub async fn update(
         Ok(EditOutcome::Saved { version, merged }) => {
             tracing::info!(vehicle_id = id, version, user_id = user.id, "vehicle saved");
             state.makes.forget();
+            presence::depart(&mut conn, id, &user).await;
             let text = if merged.is_empty() {
                 format!("Saved {}.", mine.vehicle_number)
             } else {
@@ -230,6 +247,7 @@ pub async fn update(
             Ok(see_other(&format!("/vehicles/{id}")))
         }
         Ok(EditOutcome::Unchanged) => {
+            presence::depart(&mut conn, id, &user).await;
             Flash::info("Nothing to save: the vehicle already looks like this.").set(&session);
             Ok(see_other(&format!("/vehicles/{id}")))
         }

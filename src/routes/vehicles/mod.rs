@@ -5,4 +5,5 @@ pub mod archive;
 pub mod csv;
 pub mod edit;
 pub mod list;
+pub mod presence;
 pub mod show;

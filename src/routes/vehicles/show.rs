@@ -36,6 +36,8 @@ struct ShowPage {
     can_sell: bool,
     can_archive: bool,
     sale_id: Option<i64>,
+    /// Who has it open for editing now.
+    editors: Vec<super::presence::Present>,
 }
 
 pub async fn show(
@@ -53,6 +55,7 @@ pub async fn show(
         Status::Sold => crate::models::sales::live_sale_id(&mut conn, v.id).await?,
         _ => None,
     };
+    let editors = super::presence::others(&mut conn, v.id, &user).await?;
     drop(conn);
     let days = (state.today() - v.received_on).num_days().max(0);
     let status = v.status;
@@ -87,6 +90,7 @@ pub async fn show(
             can_sell: user.role.allows(Role::Editor) && status.in_stock(),
             can_archive: user.role == Role::Admin && status.in_stock(),
             sale_id,
+            editors,
             v,
         },
     ))

@@ -35,6 +35,10 @@ const QUERY_PARAMS: &[(&str, &[&str])] = &[
     ("/setup", &["token"]),
 ];
 
+/// The forms only the pages' script (`static/live.js`) sends, so no page
+/// holds them: the route and the fields the script posts.
+const SCRIPT_FORMS: &[(&str, &[&str])] = &[("/vehicles/{id}/presence", &["leave"])];
+
 /// Pages crawled per route pattern (more would only repeat the same form).
 const PAGES_PER_ROUTE: usize = 3;
 
@@ -96,6 +100,15 @@ impl Site {
             let t = site
                 .target_mut(&Method::GET, pattern)
                 .unwrap_or_else(|| panic!("QUERY_PARAMS names {pattern}, not a GET route"));
+            for n in *names {
+                push_new(&mut t.names, n);
+            }
+        }
+        for (pattern, names) in SCRIPT_FORMS {
+            let t = site
+                .target_mut(&Method::POST, pattern)
+                .unwrap_or_else(|| panic!("SCRIPT_FORMS names {pattern}, not a POST route"));
+            t.has_form = true;
             for n in *names {
                 push_new(&mut t.names, n);
             }

@@ -61,8 +61,9 @@ pub struct TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        // Sends the stop command now; the server thread ends by itself.
-        drop(self.server.handle.stop(false));
+        // Sends the stop command now; the server thread ends by itself, and
+        // the change listener lets go of its connection.
+        self.server.halt();
     }
 }
 
@@ -119,6 +120,11 @@ impl TestApp {
             ..Options::default()
         })
         .await
+    }
+
+    /// Stops the server as SIGTERM would: streams end, requests finish.
+    pub async fn stop(&self) {
+        self.server.stop().await;
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -146,3 +146,11 @@ pub fn href_of(html: &str, css: &str) -> String {
         .and_then(|a| a.attr("href"))
         .unwrap_or_else(|| panic!("no `{css}` with an href in page:\n{html}"))
 }
+
+/// Whether `resp` is a Server-Sent Events stream (`GET /events`).
+pub fn is_event_stream(resp: &Response) -> bool {
+    resp.headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"))
+}

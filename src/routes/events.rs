@@ -1,0 +1,219 @@
+//! `GET /events`: Server-Sent Events of inventory and sales changes as they
+//! happen (`live::Hub`), for the pages' small script to follow along.
+//!
+//! A stream starts with whatever the browser missed: after its
+//! `Last-Event-ID` when it reconnects, or after the moment its page was drawn
+//! (`?since=`), read back from the history. It sends a comment every
+//! `KEEP_ALIVE` so proxies keep it open and a vanished browser is noticed,
+//! and it ends when its session does (signed out, revoked, expired, its
+//! person deactivated or given another role), when it falls too far behind
+//! (told to reload), and when the server stops.
+
+use std::{collections::VecDeque, convert::Infallible, time::Duration};
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::header::{self, ContentEncoding},
+    web,
+};
+use bytes::Bytes;
+use serde::Deserialize;
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+
+use crate::{
+    app::AppState,
+    auth::Viewer,
+    domain::{Role, date},
+    live::{Change, Message, frame},
+    models::{
+        changes::{self, After},
+        sessions,
+    },
+    web::AppError,
+};
+
+/// How often a quiet stream says it is still there.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// How often a stream checks that its session is still live (sign-outs and
+/// role changes are also announced at once; this catches expiry).
+const RECHECK: Duration = Duration::from_secs(60);
+
+/// How many missed changes a stream reads back at most before it tells the
+/// page to reload instead.
+const REPLAY: i64 = 500;
+
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    /// When the page was drawn (RFC 3339): send what changed since.
+    since: Option<String>,
+}
+
+pub async fn events(
+    user: Viewer,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<EventsQuery>,
+) -> Result<HttpResponse, AppError> {
+    // Subscribe first: whatever commits from here on arrives through the
+    // channel, and the read-back below covers what came before.
+    let rx = state.live.subscribe();
+    let last_event_id = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|id| *id >= 0);
+    let since = query.since.as_deref().and_then(date::parse_instant);
+    let after = match (last_event_id, since) {
+        (Some(id), _) => Some(After::Event(id)),
+        (None, Some(t)) => Some(After::Time(t)),
+        (None, None) => None,
+    };
+    // The browser waits 3 s before reconnecting after the stream drops.
+    let mut pending = VecDeque::from([Bytes::from_static(b"retry: 3000\n\n")]);
+    let mut replayed = Vec::new();
+    if let Some(after) = after {
+        let mut conn = state.pool.get().await?;
+        let (missed, complete) = changes::after(&mut conn, after, REPLAY).await?;
+        drop(conn);
+        if complete {
+            for e in missed {
+                if let Some(change) = Change::parse(&e.json) {
+                    replayed.push(change.id);
+                    pending.push_back(change.frame.clone());
+                }
+            }
+        } else {
+            pending.push_back(notice("reload", "much changed"));
+        }
+    }
+    let stream = Stream {
+        pending,
+        replayed,
+        rx,
+        state: state.clone(),
+        session_id: user.session_id,
+        user_id: user.id,
+        role: user.role,
+        keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
+        recheck: tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK),
+        stopping: Box::pin(state.live.stopping()),
+        done: false,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        // Sent as written: no compression that would hold events back, and
+        // no buffering in a proxy in front (nginx reads this header).
+        .insert_header(ContentEncoding::Identity)
+        .insert_header(("X-Accel-Buffering", "no"))
+        // The connection is the stream's: closed with it, so a stopping
+        // server is not kept waiting on an idle keep-alive connection.
+        .force_close()
+        .streaming(futures_util::stream::unfold(stream, Stream::next)))
+}
+
+struct Stream {
+    pending: VecDeque<Bytes>,
+    /// Ids sent from the read-back, which the channel may bring again.
+    replayed: Vec<i64>,
+    rx: Receiver<Message>,
+    state: web::Data<AppState>,
+    session_id: i64,
+    user_id: i64,
+    role: Role,
+    keep_alive: tokio::time::Interval,
+    recheck: tokio::time::Interval,
+    stopping: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
+    done: bool,
+}
+
+impl Stream {
+    async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
+        loop {
+            if let Some(bytes) = self.pending.pop_front() {
+                return Some((Ok(bytes), self));
+            }
+            if self.done {
+                return None;
+            }
+            tokio::select! {
+                () = &mut self.stopping => self.done = true,
+                message = self.rx.recv() => self.take(message).await,
+                _ = self.keep_alive.tick() => {
+                    self.pending.push_back(Bytes::from_static(b": still here\n\n"));
+                }
+                _ = self.recheck.tick() => self.check_session().await,
+            }
+        }
+    }
+
+    async fn take(&mut self, message: Result<Message, RecvError>) {
+        match message {
+            Ok(Message::Change(c)) => {
+                if !self.replayed.contains(&c.id) {
+                    self.pending.push_back(c.frame.clone());
+                }
+            }
+            Ok(Message::Many) => self.pending.push_back(notice("reload", "much changed")),
+            Ok(Message::Presence { vehicle_id }) => self.pending.push_back(frame(
+                None,
+                Some("presence"),
+                &format!(r#"{{"vehicle_id":{vehicle_id}}}"#),
+            )),
+            Ok(Message::SessionEnded { session_id }) if session_id == self.session_id => {
+                self.end("signed out");
+            }
+            Ok(Message::UserChanged { user_id }) if user_id == self.user_id => {
+                self.check_session().await;
+            }
+            Ok(Message::SessionEnded { .. } | Message::UserChanged { .. }) => {}
+            // Fell behind: what it missed is gone from the channel.
+            Err(RecvError::Lagged(_)) => {
+                self.pending.push_back(notice("reload", "fell behind"));
+                self.done = true;
+            }
+            Err(RecvError::Closed) => self.done = true,
+        }
+    }
+
+    /// Ends the stream unless the session is live with the same role.
+    async fn check_session(&mut self) {
+        let config = &self.state.config;
+        let role = match self.state.pool.get().await {
+            Ok(mut conn) => {
+                sessions::live_role(
+                    &mut conn,
+                    self.session_id,
+                    config.idle_timeout,
+                    config.session_lifetime,
+                )
+                .await
+            }
+            // The database is away: keep streaming; the next check decides.
+            Err(_) => return,
+        };
+        match role {
+            Ok(Some(role)) if role == self.role => {}
+            Ok(Some(_)) => self.end("role changed"),
+            Ok(None) => self.end("signed out"),
+            Err(_) => {}
+        }
+    }
+
+    /// Tells the page why, then ends.
+    fn end(&mut self, reason: &str) {
+        self.pending.push_back(notice("ended", reason));
+        self.done = true;
+    }
+}
+
+/// A named event for the page (`reload`, `ended`) with its reason.
+fn notice(event: &str, reason: &str) -> Bytes {
+    frame(
+        None,
+        Some(event),
+        &serde_json::json!({ "reason": reason }).to_string(),
+    )
+}
