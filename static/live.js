@@ -57,7 +57,10 @@
         row.title = "Changed by " + c.by + (fields ? ": " + fields : "");
         setBadge(row, c.action);
       }
-      if (row || c.action === "created") listed.add(c.vehicle_id);
+      // Counted when it changed what this list shows, or is new since the
+      // page was drawn (replays start a little earlier, see /events).
+      const added = !row && c.action === "created" && Date.parse(c.at) > Date.parse(since);
+      if (newer(row) || added) listed.add(c.vehicle_id);
       if (listed.size) {
         const n = listed.size;
         notice("info", n + (n === 1 ? " vehicle" : " vehicles") + " changed since you opened this list.", reload);

@@ -290,3 +290,117 @@ async fn admin_creates_and_deactivates_a_user_in_a_browser() {
         1
     );
 }
+
+/// Two people at once (issue 11): Bob opens a vehicle for editing and saves
+/// it in his browser, and Ed's open pages follow along without reloading:
+/// who is editing, what changed, a sale on the list, a warning on his own
+/// edit form. Ed's browser is never reloaded in between.
+#[tokio::test]
+async fn open_pages_follow_what_someone_else_does() {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::spawn().await;
+    app.create_user("editor", "ed@dealer.example", PASSWORD)
+        .await;
+    app.create_user("editor", "bob@dealer.example", PASSWORD)
+        .await;
+    app.exec(
+        "UPDATE users SET first_name = 'Ed', last_name = 'Parker' WHERE email = 'ed@dealer.example';
+         UPDATE users SET first_name = 'Bob', last_name = 'Stone' WHERE email = 'bob@dealer.example'",
+    )
+    .await;
+    app.sign_in_with(&app.client, "bob@dealer.example", PASSWORD)
+        .await;
+    let id = crate::helpers::add_vehicle(&app, "LIVE-B1").await;
+    let other = crate::helpers::add_vehicle(&app, "LIVE-B2").await;
+
+    let ed = open_browser(&driver, 1280, 900).await;
+    sign_in_browser(&ed, &app, "ed@dealer.example").await;
+    let bob = open_browser(&driver, 1280, 900).await;
+    sign_in_browser(&bob, &app, "bob@dealer.example").await;
+
+    // Ed looks at the vehicle; Bob opens it for editing.
+    ed.goto(&app.url(&format!("/vehicles/{id}"))).await.unwrap();
+    text_of(&ed, "h1").await;
+    bob.goto(&app.url(&format!("/vehicles/{id}/edit")))
+        .await
+        .unwrap();
+    let shown = text_when(&ed, ".presence", |t| t.contains("Bob Stone")).await;
+    assert!(shown.contains("Being edited now by"), "{shown}");
+
+    // Bob saves a new price: Ed's page says so, and Bob is gone from it.
+    fill(&bob, "#list_price", "31,500.00").await;
+    click(&bob, "form.vehicle-form button[type=submit]").await;
+    wait_for_url(&bob, &format!("/vehicles/{id}")).await;
+    let said = text_when(&ed, "#live", |t| t.contains("list price")).await;
+    assert!(
+        said.contains("Bob Stone changed list price just now"),
+        "{said}"
+    );
+    // Bob left the form when he saved.
+    ed.wait()
+        .for_element(Locator::Css(".presence[hidden]"))
+        .await
+        .expect("Bob no longer shown as editing");
+    shot(&ed, "live-vehicle.png").await;
+
+    // Ed on the list; the vehicle is sold meanwhile (over plain HTTP).
+    ed.goto(&app.url("/vehicles")).await.unwrap();
+    text_of(&ed, "table.data").await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let r = app
+        .post(
+            &format!("/vehicles/{id}/sell"),
+            &[
+                ("sale_price", "30000"),
+                ("sold_on", &today),
+                ("customer_name", "Pat Buyer"),
+                ("payment_method", "cash"),
+                ("version", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let row = format!("tr[data-vehicle='{id}']");
+    text_when(&ed, &format!("{row} .badge"), |t| {
+        t.eq_ignore_ascii_case("sold")
+    })
+    .await;
+    let class = ed
+        .find(Locator::Css(&row))
+        .await
+        .unwrap()
+        .attr("class")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(class.contains("live-changed"), "{class}");
+    let said = text_of(&ed, "#live").await;
+    assert!(said.contains("1 vehicle changed"), "{said}");
+    shot(&ed, "live-list.png").await;
+
+    // Ed edits the other vehicle; Bob saves it first.
+    ed.goto(&app.url(&format!("/vehicles/{other}/edit")))
+        .await
+        .unwrap();
+    fill(&ed, "#notes", "Ed's note").await;
+    let form = crate::helpers::edit_form(&app, &app.client, other).await;
+    let form = crate::helpers::with(form, "color", "Deep Red");
+    let r = app
+        .post(&format!("/vehicles/{other}"), &crate::helpers::refs(&form))
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let warned = text_when(&ed, "#live", |t| t.contains("while you were editing")).await;
+    assert!(warned.contains("Bob Stone saved color"), "{warned}");
+    shot(&ed, "live-edit.png").await;
+    // The merge still decides: Ed's save keeps Bob's color and his note.
+    click(&ed, "form.vehicle-form button[type=submit]").await;
+    wait_for_url(&ed, &format!("/vehicles/{other}")).await;
+    let page = text_of(&ed, "main").await;
+    assert!(
+        page.contains("Deep Red") && page.contains("Ed's note"),
+        "{page}"
+    );
+
+    ed.close().await.unwrap();
+    bob.close().await.unwrap();
+}

@@ -18,7 +18,9 @@ use super::{PASSWORD, TestApp};
 pub struct Driver {
     child: Child,
     port: u16,
-    _profile: tempfile::TempDir,
+    /// A fresh profile folder per browser window (two Chromiums cannot
+    /// share one), removed with the driver.
+    profiles: std::sync::Mutex<Vec<tempfile::TempDir>>,
 }
 
 impl Drop for Driver {
@@ -64,12 +66,15 @@ pub fn start_driver() -> Option<Driver> {
     Some(Driver {
         child,
         port,
-        _profile: tempfile::tempdir().unwrap(),
+        profiles: Default::default(),
     })
 }
 
 /// A new headless Chromium window of this size.
 pub async fn open_browser(driver: &Driver, width: u32, height: u32) -> fantoccini::Client {
+    let profile = tempfile::tempdir().unwrap();
+    let profile_dir = profile.path().display().to_string();
+    driver.profiles.lock().unwrap().push(profile);
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -80,7 +85,7 @@ pub async fn open_browser(driver: &Driver, width: u32, height: u32) -> fantoccin
                 "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run", "--disable-quic",
                 format!("--window-size={width},{height}"),
-                format!("--user-data-dir={}", driver._profile.path().display()),
+                format!("--user-data-dir={profile_dir}"),
             ]
         }),
     );
