@@ -173,7 +173,11 @@ impl Cluster {
         let pid_file = self.data_dir.join("postmaster.pid");
         loop {
             if let Ok(text) = fs::read_to_string(&pid_file)
-                && text.lines().nth(7).is_some_and(|l| l.trim() == "ready")
+                // "standby": a hot standby ready for read-only connections.
+                && text
+                    .lines()
+                    .nth(7)
+                    .is_some_and(|l| matches!(l.trim(), "ready" | "standby"))
                 && self.socket_dir.join(".s.PGSQL.5432").exists()
             {
                 return Ok(());
@@ -211,6 +215,42 @@ impl Cluster {
         // The socket folder, percent-encoded, is the URL's host: a `host=`
         // query parameter would be tried only after the default localhost.
         format!("postgres://postgres@{host}/{database}")
+    }
+
+    /// Makes `data_dir` (new or empty) a streaming standby of this cluster
+    /// (`pg_basebackup -R`): start it with `Cluster::start` on a socket
+    /// folder of its own, and it follows this one, read-only.
+    pub fn make_standby(&self, data_dir: &Path) -> Result<(), ClusterError> {
+        let bindir = find_bindir()?;
+        let owner = run_as()?;
+        let data_dir = absolute(data_dir)?;
+        fs::create_dir_all(&data_dir)
+            .map_err(io_err(format!("creating {}", data_dir.display())))?;
+        fs::set_permissions(&data_dir, fs::Permissions::from_mode(0o700))
+            .map_err(io_err(format!("securing {}", data_dir.display())))?;
+        if let Some((uid, gid)) = owner {
+            nix::unistd::chown(&data_dir, Some(uid), Some(gid)).map_err(|e| {
+                ClusterError::Setup(format!(
+                    "cannot hand {} to postgres: {e}",
+                    data_dir.display()
+                ))
+            })?;
+        }
+        let out = command(&bindir.join("pg_basebackup"), owner)
+            .arg("-D")
+            .arg(&data_dir)
+            .arg("-h")
+            .arg(&self.socket_dir)
+            .args(["-U", "postgres", "-R", "-X", "stream", "-c", "fast"])
+            .output()
+            .map_err(io_err("running pg_basebackup"))?;
+        if !out.status.success() {
+            return Err(ClusterError::Setup(format!(
+                "pg_basebackup failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        Ok(())
     }
 
     /// The postmaster's process id, when we started it.

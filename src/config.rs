@@ -11,6 +11,8 @@ use secrecy::{ExposeSecret, SecretString};
 pub struct Config {
     /// `None`: run our own PostgreSQL cluster in `data_dir`.
     pub database_url: Option<SecretString>,
+    /// A streaming replica for read-only pages (`db::replica`).
+    pub read_database_url: Option<SecretString>,
     pub bind: String,
     pub data_dir: PathBuf,
     pub pool_size: u32,
@@ -116,6 +118,9 @@ impl Config {
         };
         Ok(Self {
             database_url: get("DATABASE_URL").map(SecretString::from),
+            read_database_url: get("PCN_READ_DATABASE_URL")
+                .filter(|u| !u.trim().is_empty())
+                .map(SecretString::from),
             data_dir: get("PCN_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
             pool_size,
             public_url,

@@ -21,6 +21,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrati
 use futures_util::FutureExt as _;
 use tokio::runtime::Handle;
 
+pub mod replica;
 mod watchdog;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");

@@ -88,7 +88,18 @@ impl Application {
         let pool = pool_on_handle(db_runtime, &url, &config);
         let workers = config.workers.max(1);
         let statement_timeout = config.statement_timeout;
-        let state = web::Data::new(AppState::new(config, pool)?);
+        let replica = config.read_database_url.as_ref().map(|read_url| {
+            let replica = crate::db::replica::Replica::new(pool_on_handle(
+                db_runtime,
+                read_url.expose_secret(),
+                &config,
+            ));
+            replica.monitor(pool.clone(), db_runtime);
+            replica
+        });
+        let mut state = AppState::new(config, pool)?;
+        state.replica = replica;
+        let state = web::Data::new(state);
         state.live.listen(db_runtime, url, statement_timeout);
         Ok(Self {
             state,

@@ -5,7 +5,12 @@
 
 use std::sync::Arc;
 
+use ::bb8::RunError;
 use chrono::{NaiveDate, Utc};
+use diesel_async::{
+    AsyncPgConnection,
+    pooled_connection::{PoolError, bb8},
+};
 
 pub mod passwords;
 mod rate_limiter;
@@ -13,7 +18,12 @@ mod rate_limiter;
 pub use passwords::Passwords;
 pub use rate_limiter::RateLimiter;
 
-use crate::{config::Config, db::Pool, live::Hub, models::vehicles};
+use crate::{
+    config::Config,
+    db::{Pool, replica::Replica},
+    live::Hub,
+    models::vehicles,
+};
 
 pub struct AppState {
     pub config: Arc<Config>,
@@ -25,6 +35,8 @@ pub struct AppState {
     pub makes: vehicles::Makes,
     /// Changes as they happen, for the event streams (`live`).
     pub live: Arc<Hub>,
+    /// The read replica, when there is one (`reader`).
+    pub replica: Option<Arc<Replica>>,
 }
 
 impl AppState {
@@ -35,9 +47,26 @@ impl AppState {
             estimates: vehicles::Estimates::default(),
             makes: vehicles::Makes::default(),
             live: Arc::new(Hub::default()),
+            replica: None,
             config: Arc::new(config),
             pool,
         })
+    }
+
+    /// A connection for a read-only page: the replica's when it has this
+    /// person's last write (`last_write`, a WAL position) and is not too far
+    /// behind, else (or when it is away) the primary's.
+    pub async fn reader(
+        &self,
+        last_write: Option<u64>,
+    ) -> Result<bb8::PooledConnection<'_, AsyncPgConnection>, RunError<PoolError>> {
+        if let Some(replica) = &self.replica
+            && replica.serves(last_write)
+            && let Ok(conn) = replica.pool().get().await
+        {
+            return Ok(conn);
+        }
+        self.pool.get().await
     }
 
     /// Today in the dealership's time zone (days in stock, date limits).

@@ -18,6 +18,7 @@ use crate::{
     auth::{SID_KEY, SignedIn, csrf, sha256},
     models,
     web::AppError,
+    web::identity::LAST_WRITE_KEY,
 };
 
 /// Middleware: resolves the session (one indexed query; a write at most once
@@ -32,7 +33,7 @@ pub async fn authenticate(
     let session = req.get_session();
     let current = match session.get::<String>(SID_KEY) {
         Ok(Some(token)) => {
-            let found = match load(&state, &token).await {
+            let found = match load(&state, &token, last_write(&state, &session)).await {
                 Ok(found) => found,
                 Err(e) => return Ok(req.error_response(e)),
             };
@@ -59,8 +60,12 @@ pub async fn authenticate(
         }
         req.extensions_mut().insert(verdict);
     }
+    let writer = current.is_some() && unsafe_method && state.replica.is_some();
     req.extensions_mut().insert(current);
     let res = next.call(req).await?.map_into_boxed_body();
+    if writer && res.status() == actix_web::http::StatusCode::SEE_OTHER {
+        remember_write(&state, &session).await;
+    }
     // "Please sign in" is an answer, not a failure: hand it on without the
     // error attached, so request logs do not report it as one.
     let sign_in = res
@@ -81,7 +86,40 @@ pub async fn authenticate(
     Ok(res)
 }
 
-async fn load(state: &AppState, token: &str) -> Result<Option<SignedIn>, AppError> {
+/// With a read replica: where the primary stood after this session's last
+/// write, until the replica has replayed it (then forgotten, so the cookie
+/// stops carrying it).
+fn last_write(state: &AppState, session: &Session) -> Option<u64> {
+    let replica = state.replica.as_ref()?;
+    let lsn = session.get::<u64>(LAST_WRITE_KEY).ok().flatten()?;
+    if replica.has_replayed(lsn) {
+        session.remove(LAST_WRITE_KEY);
+        return None;
+    }
+    Some(lsn)
+}
+
+/// A write succeeded (its answer is a 303): remember where the primary
+/// stands now, so this session's next reads wait for the replica to have it.
+async fn remember_write(state: &AppState, session: &Session) {
+    let Ok(mut conn) = state.pool.get().await else {
+        return;
+    };
+    match crate::db::replica::current_position(&mut conn).await {
+        Some(lsn) => {
+            if let Err(e) = session.insert(LAST_WRITE_KEY, lsn) {
+                tracing::warn!(error = %e, "could not remember the last write");
+            }
+        }
+        None => tracing::warn!("could not read the primary's WAL position after a write"),
+    }
+}
+
+async fn load(
+    state: &AppState,
+    token: &str,
+    last_write: Option<u64>,
+) -> Result<Option<SignedIn>, AppError> {
     let mut conn = state.pool.get().await?;
     let cfg = &state.config;
     let Some(live) = models::sessions::find_live(
@@ -106,6 +144,7 @@ async fn load(state: &AppState, token: &str) -> Result<Option<SignedIn>, AppErro
         first_name: live.first_name,
         last_name: live.last_name,
         tz: cfg.timezone,
+        last_write,
     }))
 }
 

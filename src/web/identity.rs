@@ -25,6 +25,9 @@ pub struct SignedIn {
     /// The zone this person reads times in (the dealership's): the layout
     /// hands it to the `local_time` filter as `page.tz`.
     pub tz: chrono_tz::Tz,
+    /// Where the primary's WAL stood after this session's last write, while
+    /// the read replica may not have it yet (`db::replica`).
+    pub last_write: Option<u64>,
 }
 
 impl SignedIn {
@@ -36,6 +39,9 @@ impl SignedIn {
         self.role == Role::Admin
     }
 }
+
+/// Cookie key holding the WAL position of the session's last write.
+pub const LAST_WRITE_KEY: &str = "wal";
 
 /// Cookie key holding the pre-sign-in CSRF token.
 pub const PRE_SESSION_KEY: &str = "csrf";

@@ -118,15 +118,7 @@ async fn user_create_makes_an_account_that_can_sign_in() {
 /// link, serves, and on SIGTERM stops serving, stops the database and exits 0.
 #[tokio::test]
 async fn serve_runs_its_own_database_and_stops_cleanly_on_sigterm() {
-    let dir = tempfile::Builder::new()
-        .prefix("pcn-cli-")
-        .tempdir_in("/tmp")
-        .unwrap();
-    std::fs::set_permissions(
-        dir.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    let dir = crate::helpers::postgres_tempdir("pcn-cli-");
     let data = dir.path().to_str().unwrap();
     let mut served = Served::start(&[("DATABASE_URL", None), ("PCN_DATA_DIR", Some(data))]);
     let address = served.address.clone();

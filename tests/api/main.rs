@@ -23,6 +23,7 @@ mod prepared;
 mod proxy;
 mod routes;
 mod sales;
+mod scale_out;
 mod schema;
 mod sessions;
 mod setup;

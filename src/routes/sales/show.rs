@@ -37,7 +37,7 @@ async fn show_page(
     reason: String,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.reader(user.last_write).await?;
     let s = sales::find(&mut conn, id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -223,7 +223,7 @@ pub async fn list(
     let sort = query.sort();
     let cursor = query.cursor();
     let today = state.today();
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.reader(user.last_write).await?;
     let vehicles::Listing { rows, more, total } = vehicles::page(
         &mut conn,
         &filter,

@@ -173,3 +173,18 @@ impl TestApp {
             .v
     }
 }
+
+/// A temporary folder under /tmp that the `postgres` OS user can enter (a
+/// cluster of a test's own lives in it); removed when dropped.
+pub fn postgres_tempdir(prefix: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    dir
+}

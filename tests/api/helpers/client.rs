@@ -154,3 +154,8 @@ pub fn is_event_stream(resp: &Response) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"))
 }
+
+/// The body of `GET url` as `c`, whatever the status.
+pub async fn text_at(c: &reqwest::Client, url: &str) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
+}
