@@ -142,7 +142,11 @@
     });
   }
 
-  const source = new EventSource("/events?since=" + encodeURIComponent(since));
+  // A page about one vehicle hears only of that vehicle (and who edits it).
+  const about = document.querySelector("[data-live][data-vehicle]");
+  const source = new EventSource(
+    "/events?since=" + encodeURIComponent(since) + (about ? "&vehicle=" + about.dataset.vehicle : ""),
+  );
   source.onmessage = (e) => {
     try {
       onChange(JSON.parse(e.data));

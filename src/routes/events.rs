@@ -35,6 +35,14 @@ use crate::{
 /// How often a quiet stream says it is still there.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// How often a stream takes what arrived and writes it, in one write.
+/// Streams tick out of step with each other, so a change reaching a
+/// thousand open pages is written to them over this span, not in one burst
+/// that holds up the pages being served meanwhile (measured with the load
+/// benchmark: with 1,000 open streams, page p99 rose 230 % when each change
+/// was written at once to every stream).
+const FLUSH: Duration = Duration::from_millis(250);
+
 /// How often a stream checks that its session is still live (sign-outs and
 /// role changes are also announced at once; this catches expiry).
 const RECHECK: Duration = Duration::from_secs(60);
@@ -47,6 +55,10 @@ const REPLAY: i64 = 500;
 pub struct EventsQuery {
     /// When the page was drawn (RFC 3339): send what changed since.
     since: Option<String>,
+    /// The vehicle the page is about (its page, its edit form, its sale):
+    /// only that vehicle's events, and who is editing it. Without it (the
+    /// inventory list), every change and nobody's presence.
+    vehicle: Option<i64>,
 }
 
 pub async fn events(
@@ -79,7 +91,9 @@ pub async fn events(
         drop(conn);
         if complete {
             for e in missed {
-                if let Some(change) = Change::parse(&e.json) {
+                if let Some(change) = Change::parse(&e.json)
+                    && query.vehicle.is_none_or(|v| v == change.vehicle_id)
+                {
                     replayed.push(change.id);
                     pending.push_back(change.frame.clone());
                 }
@@ -96,7 +110,14 @@ pub async fn events(
         session_id: user.session_id,
         user_id: user.id,
         role: user.role,
-        keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
+        vehicle: query.vehicle,
+        flush: {
+            let phase = Duration::from_millis(rand::random_range(0..FLUSH.as_millis() as u64));
+            let mut flush = tokio::time::interval_at(tokio::time::Instant::now() + phase, FLUSH);
+            flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            flush
+        },
+        quiet: Duration::ZERO,
         recheck: tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK),
         stopping: Box::pin(state.live.stopping()),
         done: false,
@@ -123,7 +144,11 @@ struct Stream {
     session_id: i64,
     user_id: i64,
     role: Role,
-    keep_alive: tokio::time::Interval,
+    /// Only this vehicle's events (see `EventsQuery::vehicle`).
+    vehicle: Option<i64>,
+    flush: tokio::time::Interval,
+    /// How long nothing was written.
+    quiet: Duration,
     recheck: tokio::time::Interval,
     stopping: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
     done: bool,
@@ -132,19 +157,43 @@ struct Stream {
 impl Stream {
     async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
         loop {
-            if let Some(bytes) = self.pending.pop_front() {
-                return Some((Ok(bytes), self));
+            if !self.pending.is_empty() {
+                // Everything waiting, in one write.
+                let mut out = bytes::BytesMut::new();
+                for frame in self.pending.drain(..) {
+                    out.extend_from_slice(&frame);
+                }
+                self.quiet = Duration::ZERO;
+                return Some((Ok(out.freeze()), self));
             }
             if self.done {
                 return None;
             }
             tokio::select! {
                 () = &mut self.stopping => self.done = true,
-                message = self.rx.recv() => self.take(message).await,
-                _ = self.keep_alive.tick() => {
-                    self.pending.push_back(Bytes::from_static(b": still here\n\n"));
-                }
+                _ = self.flush.tick() => self.drain().await,
                 _ = self.recheck.tick() => self.check_session().await,
+            }
+        }
+    }
+
+    /// Takes every message that arrived since the last tick.
+    async fn drain(&mut self) {
+        use tokio::sync::broadcast::error::TryRecvError;
+        while !self.done {
+            let message = match self.rx.try_recv() {
+                Ok(m) => Ok(m),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
+                Err(TryRecvError::Closed) => Err(RecvError::Closed),
+            };
+            self.take(message).await;
+        }
+        if self.pending.is_empty() {
+            self.quiet += FLUSH;
+            if self.quiet >= KEEP_ALIVE {
+                self.pending
+                    .push_back(Bytes::from_static(b": still here\n\n"));
             }
         }
     }
@@ -152,16 +201,20 @@ impl Stream {
     async fn take(&mut self, message: Result<Message, RecvError>) {
         match message {
             Ok(Message::Change(c)) => {
-                if !self.replayed.contains(&c.id) {
+                if self.vehicle.is_none_or(|v| v == c.vehicle_id) && !self.replayed.contains(&c.id)
+                {
                     self.pending.push_back(c.frame.clone());
                 }
             }
             Ok(Message::Many) => self.pending.push_back(notice("reload", "much changed")),
-            Ok(Message::Presence { vehicle_id }) => self.pending.push_back(frame(
-                None,
-                Some("presence"),
-                &format!(r#"{{"vehicle_id":{vehicle_id}}}"#),
-            )),
+            Ok(Message::Presence { vehicle_id }) if self.vehicle == Some(vehicle_id) => {
+                self.pending.push_back(frame(
+                    None,
+                    Some("presence"),
+                    &format!(r#"{{"vehicle_id":{vehicle_id}}}"#),
+                ));
+            }
+            Ok(Message::Presence { .. }) => {}
             Ok(Message::SessionEnded { session_id }) if session_id == self.session_id => {
                 self.end("signed out");
             }

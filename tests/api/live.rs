@@ -146,10 +146,12 @@ async fn rename(app: &TestApp, email: &str, first: &str, last: &str) {
 
 /// Two instances on one database: on `a`, editor Erin Smith (its client)
 /// and a vehicle she added; on `b`, another person of `role`, signed in
-/// with the client returned, their event stream open.
+/// with the client returned, their event stream open (about that vehicle
+/// only, with `scoped`, as its pages ask).
 async fn two_instances(
     stock: &str,
     role: &str,
+    scoped: bool,
 ) -> (TestApp, i64, TestApp, reqwest::Client, Events) {
     let a = TestApp::spawn().await;
     a.signed_in_as("editor").await;
@@ -160,13 +162,18 @@ async fn two_instances(
     let email = format!("other.{role}@dealer.example");
     b.create_user(role, &email, PASSWORD).await;
     b.sign_in_with(&other, &email, PASSWORD).await;
-    let events = Events::open(&b, &other, "/events", None).await;
+    let path = if scoped {
+        format!("/events?vehicle={id}")
+    } else {
+        "/events".to_string()
+    };
+    let events = Events::open(&b, &other, &path, None).await;
     (a, id, b, other, events)
 }
 
 #[tokio::test]
 async fn an_edit_on_one_instance_reaches_a_stream_on_another_within_a_second() {
-    let (a, id, _b, _watcher, mut events) = two_instances("LIVE-1", "viewer").await;
+    let (a, id, _b, _watcher, mut events) = two_instances("LIVE-1", "viewer", false).await;
 
     let started = Instant::now();
     edit(
@@ -484,7 +491,7 @@ async fn editing(app: &TestApp, c: &reqwest::Client, id: i64) -> Value {
 
 #[tokio::test]
 async fn who_else_is_editing_shows_across_instances_and_expires() {
-    let (a, id, b, bob, mut bobs_events) = two_instances("LIVE-7", "editor").await;
+    let (a, id, b, bob, mut bobs_events) = two_instances("LIVE-7", "editor", true).await;
 
     // Nobody yet.
     assert_eq!(
@@ -538,6 +545,13 @@ async fn who_else_is_editing_shows_across_instances_and_expires() {
     assert_eq!(r.status(), StatusCode::OK);
     let r = editing(&b, &bob, id).await;
     assert_eq!(r["editors"], serde_json::json!([]));
+
+    // A stream about one vehicle hears nothing of another.
+    let other = add_vehicle(&a, "LIVE-8").await;
+    edit(&a, &a.client, other, &[("notes", "elsewhere")]).await;
+    edit(&a, &a.client, id, &[("notes", "here")]).await;
+    let next = bobs_events.next_change(Duration::from_secs(3)).await;
+    assert_eq!(next.json()["vehicle_id"], id);
 
     // An unknown vehicle is a 404.
     let r = a.post("/vehicles/999999/presence", &[]).await;
