@@ -1,21 +1,37 @@
-//! The load benchmark: many signed-in people at once, on an open model (not
-//! a timed test: it asserts nothing about speed).
+//! The benchmark, in one command (not a timed test: it asserts nothing about
+//! speed):
 //!
 //! ```sh
 //! cargo test --release --test api load -- --ignored --nocapture
 //! ```
 //!
 //! It loads `PCN_BENCH_VEHICLES` (default 10,000) demo vehicles into a fresh
-//! database, starts the real `pcn` binary as a process of its own, signs in
-//! `PCN_BENCH_USERS` (default 1,000) browsers (as many staff accounts, each
-//! on a device of its own), then sends `PCN_BENCH_RATE` (default 300) requests a second for
-//! `PCN_BENCH_SECONDS` (default 20) seconds, each at its scheduled moment
-//! whatever the earlier ones are doing, and counts latency from that moment,
-//! so a stall shows instead of slowing the generator down. The mix: list
-//! 50 %, search 20 %, vehicle detail 20 %, edit 5 % (a real save of the edit
-//! form), sell 2 %, sales report 3 %. It runs the mix twice: alone, and with
-//! a storm of `PCN_BENCH_SIGNINS` (default 50) sign-ins a second beside it.
-//! It prints one line per scenario and the server's peak resident memory.
+//! database, times one password check (what caps sign-ins a second), captures
+//! the SQL PostgreSQL runs for the signed-in list page, starts the real `pcn`
+//! binary as a process of its own and signs in `PCN_BENCH_USERS` (default
+//! 1,000) browsers (as many staff accounts, each on a device of its own).
+//! Then, for `PCN_BENCH_SECONDS` (default 20) seconds each:
+//!
+//! - the list page, closed loop: `PCN_BENCH_CONCURRENCY` (default 16)
+//!   browsers, each asking again as soon as it has its answer;
+//! - pgbench running the captured SQL with as many clients, right after, on
+//!   the same quiet database: the ceiling the page is compared with;
+//! - the mix on an open model: `PCN_BENCH_RATE` (default 300) requests a
+//!   second, each at its scheduled moment whatever the earlier ones are
+//!   doing, latency counted from that moment, so a stall shows instead of
+//!   slowing the generator down. List 50 %, search 20 %, vehicle detail
+//!   20 %, edit 5 % (a real save of the edit form), sell 2 %, sales report
+//!   3 %;
+//! - the mix again beside a storm of `PCN_BENCH_SIGNINS` (default 50)
+//!   sign-ins a second.
+//!
+//! One table: req/s, latency percentiles, errors, and for the server's
+//! process during each scenario its peak resident memory and the CPU it used
+//! (cores: CPU seconds over wall seconds), the same CPU figure for the load
+//! generator and for the whole machine, and the list page's req/s over
+//! pgbench's tps.
+
+mod pgbench;
 
 use std::{
     sync::{Arc, Mutex},
@@ -27,7 +43,8 @@ use rand::{Rng as _, seq::IndexedRandom as _};
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    Html, PASSWORD, SESSION_KEY, Served, csrf_from, database_url, fresh_database, send_form,
+    Html, PASSWORD, SESSION_KEY, Served, csrf_from, database_url, fresh_database, machine_cpu_time,
+    process_cpu_time, send_form,
 };
 
 fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
@@ -51,6 +68,7 @@ fn browser_client(device: u32) -> reqwest::Client {
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
+        .pool_idle_timeout(crate::helpers::IDLE_REUSE)
         .default_headers(
             [(
                 reqwest::header::HeaderName::from_static("x-forwarded-for"),
@@ -88,32 +106,242 @@ struct Results {
 }
 
 impl Results {
-    fn line(&self, label: &str, kinds: &[Kind], seconds: f64) -> String {
-        let mut lat: Vec<Duration> = self
-            .done
-            .iter()
-            .filter(|(k, _, _)| kinds.contains(k))
-            .map(|(_, d, _)| *d)
-            .collect();
-        let errors = self
-            .done
-            .iter()
-            .filter(|(k, _, ok)| kinds.contains(k) && !ok)
-            .count();
-        lat.sort();
-        let p = |q: f64| {
-            lat.get(((lat.len().max(1) - 1) as f64 * q).round() as usize)
-                .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
-        };
-        format!(
-            "{label:<34} {:>8.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7}",
-            lat.len() as f64 / seconds,
-            p(0.5),
-            p(0.95),
-            p(0.99),
-            lat.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
-            errors
+    fn figures(&self, kinds: &[Kind], seconds: f64) -> Figures {
+        let done = self.done.iter().filter(|(k, _, _)| kinds.contains(k));
+        Figures::new(
+            done.clone().map(|(_, d, _)| *d).collect(),
+            done.filter(|(_, _, ok)| !ok).count(),
+            seconds,
         )
+    }
+}
+
+/// One scenario's throughput, latencies and errors.
+struct Figures {
+    per_second: f64,
+    /// Sorted.
+    latencies: Vec<Duration>,
+    errors: usize,
+}
+
+impl Figures {
+    fn new(mut latencies: Vec<Duration>, errors: usize, seconds: f64) -> Self {
+        latencies.sort();
+        Self {
+            per_second: latencies.len() as f64 / seconds,
+            latencies,
+            errors,
+        }
+    }
+
+    fn ms(&self, q: f64) -> f64 {
+        let lat = &self.latencies;
+        lat.get(((lat.len().max(1) - 1) as f64 * q).round() as usize)
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
+    }
+
+    /// A line of the table; the server's usage and the ratio to pgbench
+    /// where they apply.
+    fn row(&self, label: &str, usage: Option<Usage>, vs_pgbench: Option<f64>) -> String {
+        let (peak, cores) = usage
+            .and_then(|u| u.server)
+            .map_or((String::new(), String::new()), |(mb, cores)| {
+                (mb.to_string(), format!("{cores:.2}"))
+            });
+        let (generator, machine) = usage.map_or((String::new(), String::new()), |u| {
+            (format!("{:.2}", u.generator), format!("{:.2}", u.machine))
+        });
+        let vs = vs_pgbench.map_or(String::new(), |r| format!("{r:.2}"));
+        format!(
+            "{label:<36} {:>8.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
+            self.per_second,
+            self.ms(0.5),
+            self.ms(0.95),
+            self.ms(0.99),
+            self.ms(1.0),
+            self.errors,
+            peak,
+            cores,
+            generator,
+            machine,
+            vs
+        )
+    }
+}
+
+/// What the server's process, and the whole machine, used during one
+/// scenario.
+#[derive(Clone, Copy)]
+struct Usage {
+    /// The server's peak resident memory, MB, and its CPU time over wall
+    /// time (1.0: one core busy throughout); none when it sat idle.
+    server: Option<(u64, f64)>,
+    /// The same for the load generator: this process, and pgbench once it
+    /// has exited.
+    generator: f64,
+    /// The same for every process on the machine (the load generator,
+    /// PostgreSQL, pgbench): how close to all its cores it ran.
+    machine: f64,
+}
+
+/// Measures from `start` (which resets the server's peak memory) to
+/// `finish`.
+struct Probe<'a> {
+    server: Option<&'a Served>,
+    cpu: Duration,
+    generator: Duration,
+    machine: Duration,
+    started: Instant,
+}
+
+impl<'a> Probe<'a> {
+    fn start(server: Option<&'a Served>) -> Self {
+        if let Some(s) = server {
+            s.reset_peak_memory();
+        }
+        Self {
+            server,
+            cpu: server.map_or(Duration::ZERO, Served::cpu_time),
+            generator: process_cpu_time(std::process::id(), true),
+            machine: machine_cpu_time(),
+            started: Instant::now(),
+        }
+    }
+
+    fn finish(self) -> Usage {
+        let wall = self.started.elapsed().as_secs_f64();
+        Usage {
+            server: self.server.map(|s| {
+                let cpu = s.cpu_time().saturating_sub(self.cpu).as_secs_f64();
+                (s.memory_mb().0, cpu / wall)
+            }),
+            generator: process_cpu_time(std::process::id(), true)
+                .saturating_sub(self.generator)
+                .as_secs_f64()
+                / wall,
+            machine: machine_cpu_time()
+                .saturating_sub(self.machine)
+                .as_secs_f64()
+                / wall,
+        }
+    }
+}
+
+/// One open `GET /events` per browser, each read by a task of its own that
+/// counts the change events it gets.
+struct Streams {
+    received: Vec<Arc<std::sync::atomic::AtomicU64>>,
+    before_kb: u64,
+    after_kb: u64,
+}
+
+/// How long `changes` changes took to reach every stream.
+struct FanOut {
+    changes: u64,
+    took: Duration,
+    cores: f64,
+}
+
+impl Streams {
+    /// Opens the streams from a thread and runtime of their own, so that
+    /// reading them takes nothing from the runtime that times the pages.
+    async fn open(base: &str, browsers: &[Browser], server: &Served) -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let before_kb = server.resident_kb();
+        let clients: Vec<reqwest::Client> = browsers.iter().map(|b| b.client.clone()).collect();
+        let base = base.to_string();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let mut received = Vec::with_capacity(clients.len());
+                for chunk in clients.chunks(50) {
+                    let mut opening = Vec::new();
+                    for c in chunk {
+                        let request = c
+                            .get(format!("{base}/events"))
+                            .timeout(Duration::from_secs(3600));
+                        opening.push(tokio::spawn(request.send()));
+                    }
+                    for o in opening {
+                        let mut response = o.await.unwrap().expect("GET /events");
+                        assert_eq!(response.status(), StatusCode::OK);
+                        let count = Arc::new(AtomicU64::new(0));
+                        let counter = Arc::clone(&count);
+                        tokio::spawn(async move {
+                            while let Ok(Some(chunk)) = response.chunk().await {
+                                let events = chunk.windows(7).filter(|w| w == b"\ndata: ").count();
+                                counter.fetch_add(events as u64, Ordering::Relaxed);
+                            }
+                        });
+                        received.push(count);
+                    }
+                }
+                let _ = tx.send(received);
+                // Keeps reading until the process ends.
+                std::future::pending::<()>().await;
+            });
+        });
+        let received = rx.await.expect("the streams opened");
+        // Let the server settle after the burst of connections.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        Self {
+            received,
+            before_kb,
+            after_kb: server.resident_kb(),
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.received.len()
+    }
+
+    fn kb_each(&self) -> f64 {
+        self.after_kb.saturating_sub(self.before_kb) as f64 / self.count().max(1) as f64
+    }
+
+    /// Commits 200 changes of vehicle `id` (history rows, one transaction,
+    /// as a bulk edit would) and waits until every stream has all of them.
+    async fn fan_out(&self, url: &str, id: i64, server: &Served) -> FanOut {
+        use diesel_async::SimpleAsyncConnection as _;
+        use std::sync::atomic::Ordering;
+        const CHANGES: u64 = 200;
+        let start: Vec<u64> = self
+            .received
+            .iter()
+            .map(|r| r.load(Ordering::Relaxed))
+            .collect();
+        let mut conn = AsyncPgConnection::establish(url).await.unwrap();
+        let cpu = server.cpu_time();
+        let started = Instant::now();
+        conn.batch_execute(&format!(
+            "INSERT INTO vehicle_history (vehicle_id, version, action, snapshot) \
+             SELECT {id}, 1000000 + g, 'edited', '{{}}' FROM generate_series(1, {CHANGES}) g"
+        ))
+        .await
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self
+            .received
+            .iter()
+            .zip(&start)
+            .any(|(r, s)| r.load(Ordering::Relaxed) < s + CHANGES)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the changes never reached every stream"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let took = started.elapsed();
+        FanOut {
+            changes: CHANGES,
+            took,
+            cores: server.cpu_time().saturating_sub(cpu).as_secs_f64() / took.as_secs_f64(),
+        }
     }
 }
 
@@ -316,6 +544,39 @@ async fn run(
         .unwrap()
 }
 
+/// Each browser asks for `path`, and again as soon as it has the answer,
+/// for `seconds`; latency from sending to the last byte.
+async fn closed_loop(base: &str, browsers: &[Browser], path: &str, seconds: u64) -> Figures {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let tasks: Vec<_> = browsers
+        .iter()
+        .map(|b| {
+            let (client, url) = (b.client.clone(), format!("{base}{path}"));
+            tokio::spawn(async move {
+                let (mut latencies, mut errors) = (Vec::new(), 0);
+                while Instant::now() < deadline {
+                    let sent = Instant::now();
+                    let ok = match client.get(&url).send().await {
+                        Ok(r) => r.status() == StatusCode::OK && r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    latencies.push(sent.elapsed());
+                    errors += usize::from(!ok);
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let (mut latencies, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        let (l, e) = t.await.unwrap();
+        latencies.extend(l);
+        errors += e;
+    }
+    Figures::new(latencies, errors, started.elapsed().as_secs_f64())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run it explicitly (see the module docs)"]
 async fn load_many_signed_in_people() {
@@ -325,6 +586,7 @@ async fn load_many_signed_in_people() {
     let rate = env_or("PCN_BENCH_RATE", 300u32);
     let signins = env_or("PCN_BENCH_SIGNINS", 50u32);
     let seconds = env_or("PCN_BENCH_SECONDS", 20u64);
+    let concurrency = env_or("PCN_BENCH_CONCURRENCY", 16usize).clamp(1, users);
 
     let database = fresh_database().await;
     let url = database_url(&database);
@@ -388,14 +650,33 @@ async fn load_many_signed_in_people() {
             .collect(),
     });
 
-    let server = Served::start(&[
+    // Each password check is argon2id at OWASP cost: CPU time that caps the
+    // sign-ins a second whatever else the server does.
+    let passwords = pcn::app::passwords::Passwords::new(1).unwrap();
+    let checks = 20u32;
+    let timed = Instant::now();
+    for _ in 0..checks {
+        let ok = passwords
+            .verify(secrecy::SecretString::from(PASSWORD), Some(hash.clone()))
+            .await
+            .unwrap();
+        assert!(ok);
+    }
+    let check = timed.elapsed() / checks;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+
+    let env = [
         ("DATABASE_URL", Some(url.as_str())),
         ("PCN_SESSION_KEY", Some(SESSION_KEY)),
         ("PCN_RATE_LIMIT", Some("0")),
         // As behind a load balancer: each browser's own address is believed
         // from X-Forwarded-For (see `browser_client`).
         ("PCN_TRUSTED_PROXIES", Some("127.0.0.1")),
-    ]);
+    ];
+    let list_page = "/vehicles?status=available";
+    let captured = pgbench::capture(&database, &url, &env, list_page).await;
+
+    let server = Served::start(&env);
     let base = server.address.clone();
     // Sign everybody in, a few at a time (each costs an argon2 check).
     let started = Instant::now();
@@ -428,14 +709,78 @@ async fn load_many_signed_in_people() {
         }
     }
     println!(
-        "\nPCN load benchmark: {vehicles} vehicles, {users} signed-in browsers (signed in in {:.1} s), \
-         {rate} requests/s for {seconds} s, open model (latency from each request's due moment)\n",
+        "\nPCN benchmark: {vehicles} vehicles, {users} signed-in browsers (signed in in {:.1} s), \
+         {seconds} s a scenario",
         started.elapsed().as_secs_f64()
     );
     println!(
-        "{:<34} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}",
-        "scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"
+        "one password check: {:.1} ms of one core → at most {:.0} sign-ins/s on {cores} cores",
+        check.as_secs_f64() * 1e3,
+        cores as f64 / check.as_secs_f64()
     );
+    match &captured {
+        Some(statements) => {
+            assert!(
+                !statements.is_empty(),
+                "no statement of {list_page} found in the server's log"
+            );
+            println!("the list page ({list_page}) runs, as pgbench will:");
+            for (i, s) in statements.iter().enumerate() {
+                println!(
+                    "  {}. {} [{} parameters]",
+                    i + 1,
+                    pgbench::shorten(&s.sql, 110),
+                    s.parameters.len()
+                );
+            }
+        }
+        None => println!(
+            "no pgbench: the SQL is captured from our own cluster's log, \
+             and TEST_DATABASE_URL's server logs elsewhere"
+        ),
+    }
+    println!(
+        "\n{:<36} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        "scenario",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "srv MB",
+        "srv CPU",
+        "gen CPU",
+        "all CPU",
+        "vs pgb"
+    );
+    let secs = seconds as f64;
+
+    // The list page as fast as `concurrency` browsers can take it, then the
+    // same SQL from pgbench with as many clients, back to back.
+    let probe = Probe::start(Some(&server));
+    let list = closed_loop(&base, &browsers[..concurrency], list_page, seconds).await;
+    let list_usage = probe.finish();
+    let label = format!("list page, {concurrency} clients back to back");
+    match &captured {
+        Some(statements) => {
+            let probe = Probe::start(None);
+            let floor = pgbench::pgbench(&url, statements, concurrency, seconds).await;
+            let floor_usage = probe.finish();
+            let ratio = list.per_second / floor.per_second;
+            println!("{}", list.row(&label, Some(list_usage), Some(ratio)));
+            println!(
+                "{}",
+                floor.row(
+                    &format!("  pgbench, its SQL, {concurrency} clients"),
+                    Some(floor_usage),
+                    None
+                )
+            );
+        }
+        None => println!("{}", list.row(&label, Some(list_usage), None)),
+    }
+
     let pages = [
         Kind::List,
         Kind::Search,
@@ -444,18 +789,85 @@ async fn load_many_signed_in_people() {
         Kind::Sell,
         Kind::Report,
     ];
-    let secs = seconds as f64;
+    let probe = Probe::start(Some(&server));
     let alone = run(&base, &browsers, &work, rate, 0, seconds).await;
-    println!("{}", alone.line("mix, all requests", &pages, secs));
-    for k in pages {
-        println!("{}", alone.line(&format!("  {k:?}"), &[k], secs));
-    }
-    let storm = run(&base, &browsers, &work, rate, signins, seconds).await;
+    let usage = probe.finish();
     println!(
         "{}",
-        storm.line(&format!("mix during {signins} sign-ins/s"), &pages, secs)
+        alone
+            .figures(&pages, secs)
+            .row(&format!("mix at {rate}/s, open model"), Some(usage), None)
     );
-    println!("{}", storm.line("  sign-ins", &[Kind::SignIn], secs));
-    let (peak, now) = server.memory_mb();
-    println!("\nserver resident memory: {peak} MB at most, {now} MB at the end\n");
+    for k in pages {
+        println!(
+            "{}",
+            alone
+                .figures(&[k], secs)
+                .row(&format!("  {k:?}"), None, None)
+        );
+    }
+    let probe = Probe::start(Some(&server));
+    let storm = run(&base, &browsers, &work, rate, signins, seconds).await;
+    let usage = probe.finish();
+    println!(
+        "{}",
+        storm.figures(&pages, secs).row(
+            &format!("mix during {signins} sign-ins/s"),
+            Some(usage),
+            None
+        )
+    );
+    println!(
+        "{}",
+        storm
+            .figures(&[Kind::SignIn], secs)
+            .row("  sign-ins", None, None)
+    );
+
+    // Live pages (issue 11): every browser holds an event stream open, idle,
+    // while the mix runs again; then changes fan out to all of them.
+    let streams = Streams::open(&base, &browsers, &server).await;
+    let probe = Probe::start(Some(&server));
+    let live = run(&base, &browsers, &work, rate, 0, seconds).await;
+    let usage = probe.finish();
+    let with_streams = live.figures(&pages, secs);
+    let p99_change = with_streams.ms(0.99) / alone.figures(&pages, secs).ms(0.99) - 1.0;
+    println!(
+        "{}",
+        with_streams.row(
+            &format!("mix, {} idle event streams open", streams.count()),
+            Some(usage),
+            None
+        )
+    );
+    let fan_out = streams.fan_out(&url, work.ids[0], &server).await;
+    println!(
+        "\nevent streams: {:.1} KB of server memory each ({} streams: {} → {} MB resident); \
+         page p99 {:+.0} % with them open; one instance fanned out {} changes to {} streams \
+         ({} events) in {:.2} s: {:.0} events/s, server CPU {:.2} cores",
+        streams.kb_each(),
+        streams.count(),
+        streams.before_kb / 1024,
+        streams.after_kb / 1024,
+        p99_change * 100.0,
+        fan_out.changes,
+        streams.count(),
+        fan_out.changes * streams.count() as u64,
+        fan_out.took.as_secs_f64(),
+        (fan_out.changes * streams.count() as u64) as f64 / fan_out.took.as_secs_f64(),
+        fan_out.cores
+    );
+
+    println!(
+        "\nlatency: from each request's due moment on the open model, from its sending \
+         back to back; srv MB: the server's peak resident memory during the scenario; \
+         srv CPU: its CPU time over the scenario's wall time, in cores; gen CPU: the same \
+         for the load generator (this process, or pgbench); all CPU: for every process on \
+         the machine ({cores} cores: PostgreSQL and anything else running included); vs pgb: req/s over pgbench's tps on the same SQL (issue 10 \
+         aims at 0.7 or more)"
+    );
+    println!(
+        "server resident memory at the end: {} MB\n",
+        server.memory_mb().1
+    );
 }

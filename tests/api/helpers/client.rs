@@ -8,12 +8,20 @@ use reqwest::{Response, StatusCode, header};
 
 use super::{Html, TestApp};
 
+/// How long a test client keeps an idle connection for reuse: under the
+/// server's keep-alive (actix's 5 s), so it never sends a request on a
+/// connection the server is closing at that moment (the request would fail
+/// with "connection closed before message completed"; browsers retry such
+/// a request by themselves, reqwest does not).
+pub const IDLE_REUSE: Duration = Duration::from_secs(3);
+
 /// A new browser: its own cookie jar, redirects not followed.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
+        .pool_idle_timeout(IDLE_REUSE)
         .build()
         .unwrap()
 }

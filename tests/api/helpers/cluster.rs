@@ -22,6 +22,8 @@ struct Server {
     base: url::Url,
     /// What a proxy connects to, to reach it.
     target: Target,
+    /// The postmaster's log, when the server is our own cluster.
+    log: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -47,6 +49,7 @@ fn server() -> &'static Server {
             Server {
                 target: Target::Tcp(format!("{host}:{port}")),
                 base,
+                log: None,
             }
         }
         Err(_) => start_own_cluster(),
@@ -67,6 +70,8 @@ fn start_own_cluster() -> Server {
     let (tx, rx) = std::sync::mpsc::channel();
     let data = dir.join("pg");
     let socket = dir.join("s");
+    // Where `Cluster::start` sends the postmaster's output.
+    let log = data.with_extension("log");
     std::thread::Builder::new()
         .name("test-postgres".into())
         .spawn(move || {
@@ -92,6 +97,7 @@ fn start_own_cluster() -> Server {
     Server {
         base: url::Url::parse(&url).unwrap(),
         target: Target::Unix(socket_path),
+        log: Some(log),
     }
 }
 
@@ -165,6 +171,12 @@ pub fn database_url(name: &str) -> String {
 
 pub fn db_target() -> Target {
     server().target.clone()
+}
+
+/// The test server's own log (what `log_statement` writes to), or `None`
+/// with `TEST_DATABASE_URL`, whose server logs elsewhere.
+pub fn server_log() -> Option<PathBuf> {
+    server().log.clone()
 }
 
 /// The URL of `database` as reached through a proxy on `port`.

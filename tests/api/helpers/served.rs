@@ -105,6 +105,72 @@ impl Served {
         };
         (kb("VmHWM:") / 1024, kb("VmRSS:") / 1024)
     }
+
+    /// Current resident memory in KB.
+    pub fn resident_kb(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Resets the kernel's peak resident memory counter (`VmHWM`) to the
+    /// current resident size, so `memory_mb` then gives the peak since now.
+    pub fn reset_peak_memory(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5")
+            .expect("reset pcn's peak resident memory");
+    }
+
+    /// The CPU time it has used so far, user and system.
+    pub fn cpu_time(&self) -> Duration {
+        process_cpu_time(self.child.id(), false)
+    }
+}
+
+/// The CPU time process `pid` has used so far, user and system
+/// (`/proc/PID/stat` fields 14 and 15, in clock ticks), and with `children`
+/// that of its children it has waited for (16 and 17).
+pub fn process_cpu_time(pid: u32, children: bool) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // The command name (field 2) is in parentheses and may hold spaces:
+    // count from after it, where field 3 is.
+    let ticks: u64 = stat[stat.rfind(')').expect("stat's command name") + 1..]
+        .split_whitespace()
+        .skip(11)
+        .take(if children { 4 } else { 2 })
+        .map(|f| f.parse::<u64>().expect("utime, stime, cutime, cstime"))
+        .sum();
+    Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
+}
+
+/// The CPU time the whole machine has spent busy so far, all processes and
+/// all cores (`/proc/stat`: user, nice, system, irq, softirq, steal).
+pub fn machine_cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/stat").expect("/proc/stat");
+    let ticks: u64 = stat
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("cpu "))
+        .expect("/proc/stat's cpu line")
+        .split_whitespace()
+        .map(|f| f.parse::<u64>().expect("ticks"))
+        .enumerate()
+        // Not idle (3) and iowait (4); guest time (8, 9) is in user already.
+        .filter(|(i, _)| matches!(i, 0..=2 | 5..=7))
+        .map(|(_, t)| t)
+        .sum();
+    Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
+}
+
+#[expect(unsafe_code, reason = "asking libc for the clock tick rate")]
+fn clock_ticks_per_second() -> f64 {
+    // SAFETY: `sysconf` only reads a configuration value.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    assert!(ticks > 0, "sysconf(_SC_CLK_TCK)");
+    ticks as f64
 }
 
 impl Drop for Served {
