@@ -21,7 +21,12 @@ impl Served {
     /// one), the data folder `/nonexistent` unless given; waits up to 90 s
     /// for its address.
     pub fn start(env: &[(&str, Option<&str>)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pcn"));
+        Self::start_binary(env!("CARGO_BIN_EXE_pcn"), env)
+    }
+
+    /// `start`, with another build of `pcn` (the benchmark compares builds).
+    pub fn start_binary(binary: &str, env: &[(&str, Option<&str>)]) -> Self {
+        let mut command = Command::new(binary);
         command
             .arg("serve")
             .env("PCN_BIND", "127.0.0.1:0")

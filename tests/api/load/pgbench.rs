@@ -35,6 +35,7 @@ const CAPTURE_SETTINGS: [(&str, &str); 4] = [
 /// gets the page once to fill its caches, then once between two markers.
 /// `None` when the server's log is not ours to read (`TEST_DATABASE_URL`).
 pub(super) async fn capture(
+    binary: &str,
     database: &str,
     url: &str,
     env: &[(&str, Option<&str>)],
@@ -51,7 +52,7 @@ pub(super) async fn capture(
             .await
             .unwrap();
     }
-    let server = Served::start(env);
+    let server = Served::start_binary(binary, env);
     let base = server.address.clone();
     let browser = browser_client(999_999);
     assert!(sign_in(&base, &browser, "staff0@dealer.example").await);
