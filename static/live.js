@@ -50,7 +50,7 @@
     const fields = c.labels && c.labels.length ? list(c.labels).toLowerCase() : "";
 
     // The inventory list: mark the rows, count what changed.
-    if (document.querySelector('[data-live="list"]') || document.querySelector(".empty-state")) {
+    if (document.querySelector('[data-live="list"]')) {
       const row = document.querySelector('tr[data-vehicle="' + c.vehicle_id + '"]');
       if (newer(row)) {
         row.classList.add("live-changed");
@@ -137,33 +137,79 @@
   if (box && box.dataset.beat) {
     askPresence();
     setInterval(askPresence, 20000);
+    // Saving leaves on the server's side (and a refused save comes back to
+    // this form): no goodbye then, or it could land after the next beat.
+    let submitting = false;
+    const form = document.querySelector('form[data-live="edit"]');
+    if (form) form.addEventListener("submit", () => { submitting = true; });
     addEventListener("pagehide", () => {
-      navigator.sendBeacon(presenceUrl, new URLSearchParams({ csrf_token: token(), leave: "1" }));
+      if (!submitting) {
+        navigator.sendBeacon(presenceUrl, new URLSearchParams({ csrf_token: token(), leave: "1" }));
+      }
     });
+    // Back from the browser's back/forward cache: here again.
+    addEventListener("pageshow", (e) => { if (e.persisted) askPresence(); });
   }
 
-  // A page about one vehicle hears only of that vehicle (and who edits it).
+  // The stream. A page about one vehicle hears only of that vehicle (and
+  // who edits it). It is closed while the tab is hidden (browsers allow a
+  // few connections per server, and each open stream holds one) and opened
+  // again, from the newest event seen, when the tab is shown; a stream the
+  // browser gave up on (an error answer, not a dropped connection, which it
+  // retries by itself) is tried again a little later.
   const about = document.querySelector("[data-live][data-vehicle]");
-  const source = new EventSource(
-    "/events?since=" + encodeURIComponent(since) + (about ? "&vehicle=" + about.dataset.vehicle : ""),
-  );
-  source.onmessage = (e) => {
-    try {
-      onChange(JSON.parse(e.data));
-    } catch (err) {
-      // A message this script does not understand changes nothing.
-    }
+  const scope = about ? "&vehicle=" + about.dataset.vehicle : "";
+  let from = since;
+  let source = null;
+  let ended = false;
+  let stopped = false;
+  let retry = null;
+  const connect = () => {
+    clearTimeout(retry);
+    if (ended || source || document.hidden) return;
+    const s = new EventSource("/events?since=" + encodeURIComponent(from) + scope);
+    source = s;
+    s.onopen = () => {
+      if (stopped && bar) bar.hidden = true;
+      stopped = false;
+    };
+    s.onmessage = (e) => {
+      try {
+        const c = JSON.parse(e.data);
+        if (c.at && Date.parse(c.at) > Date.parse(from)) from = c.at;
+        onChange(c);
+      } catch (err) {
+        // A message this script does not understand changes nothing.
+      }
+    };
+    s.onerror = () => {
+      if (s.readyState !== EventSource.CLOSED) return;
+      source = null;
+      stopped = true;
+      notice("warn", "Live updates have stopped. Refresh to see the latest.", reload);
+      retry = setTimeout(connect, 10000 + Math.random() * 20000);
+    };
+    s.addEventListener("presence", (e) => {
+      const d = JSON.parse(e.data);
+      if (box && String(d.vehicle_id) === box.dataset.presence) askPresence();
+    });
+    s.addEventListener("reload", () => notice("info", "A lot has changed since this page was opened.", reload));
+    s.addEventListener("ended", (e) => {
+      ended = true;
+      s.close();
+      const why = JSON.parse(e.data).reason;
+      notice("warn", why === "role changed"
+        ? "Your access has changed. Refresh to see what you can do now."
+        : "You have been signed out. Sign in again to carry on.", reload);
+    });
   };
-  source.addEventListener("presence", (e) => {
-    const d = JSON.parse(e.data);
-    if (box && String(d.vehicle_id) === box.dataset.presence) askPresence();
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) {
+      if (source) source.close();
+      source = null;
+    } else {
+      connect();
+    }
   });
-  source.addEventListener("reload", () => notice("info", "A lot has changed since this page was opened.", reload));
-  source.addEventListener("ended", (e) => {
-    source.close();
-    const why = JSON.parse(e.data).reason;
-    notice("warn", why === "role changed"
-      ? "Your access has changed. Refresh to see what you can do now."
-      : "You have been signed out. Sign in again to carry on.", reload);
-  });
+  connect();
 })();

@@ -31,9 +31,14 @@ pub async fn authenticate(
         return Ok(req.error_response(AppError::Internal(anyhow::anyhow!("app state missing"))));
     };
     let session = req.get_session();
+    // What a page's script asks by itself (the event stream, the edit
+    // form's heartbeat) is not the person doing anything: it must not keep
+    // an idle session alive (SPEC §5.3's idle timeout).
+    let path = req.path();
+    let background = path == "/events" || path.ends_with("/presence");
     let current = match session.get::<String>(SID_KEY) {
         Ok(Some(token)) => {
-            let found = match load(&state, &token, last_write(&state, &session)).await {
+            let found = match load(&state, &token, last_write(&state, &session), background).await {
                 Ok(found) => found,
                 Err(e) => return Ok(req.error_response(e)),
             };
@@ -92,26 +97,26 @@ pub async fn authenticate(
 fn last_write(state: &AppState, session: &Session) -> Option<u64> {
     let replica = state.replica.as_ref()?;
     let lsn = session.get::<u64>(LAST_WRITE_KEY).ok().flatten()?;
-    if replica.has_replayed(lsn) {
-        session.remove(LAST_WRITE_KEY);
-        return None;
-    }
-    Some(lsn)
+    // Left in the cookie (the next write replaces it): removing it here
+    // could drop a newer position another tab's write set meanwhile.
+    (!replica.has_replayed(lsn)).then_some(lsn)
 }
 
 /// A write succeeded (its answer is a 303): remember where the primary
 /// stands now, so this session's next reads wait for the replica to have it.
+/// When the position cannot be read, the session reads from the primary
+/// until its next write (a position no replica reaches).
 async fn remember_write(state: &AppState, session: &Session) {
-    let Ok(mut conn) = state.pool.get().await else {
-        return;
+    let position = match state.pool.get().await {
+        Ok(mut conn) => crate::db::replica::current_position(&mut conn).await,
+        Err(_) => None,
     };
-    match crate::db::replica::current_position(&mut conn).await {
-        Some(lsn) => {
-            if let Err(e) = session.insert(LAST_WRITE_KEY, lsn) {
-                tracing::warn!(error = %e, "could not remember the last write");
-            }
-        }
-        None => tracing::warn!("could not read the primary's WAL position after a write"),
+    let lsn = position.unwrap_or_else(|| {
+        tracing::warn!("could not read the primary's WAL position after a write");
+        u64::MAX
+    });
+    if let Err(e) = session.insert(LAST_WRITE_KEY, lsn) {
+        tracing::warn!(error = %e, "could not remember the last write");
     }
 }
 
@@ -119,6 +124,7 @@ async fn load(
     state: &AppState,
     token: &str,
     last_write: Option<u64>,
+    background: bool,
 ) -> Result<Option<SignedIn>, AppError> {
     let mut conn = state.pool.get().await?;
     let cfg = &state.config;
@@ -132,7 +138,7 @@ async fn load(
     else {
         return Ok(None);
     };
-    if live.seen_long_ago {
+    if live.seen_long_ago && !background {
         models::sessions::touch(&mut conn, live.session_id).await?;
     }
     Ok(Some(SignedIn {

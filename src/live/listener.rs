@@ -122,7 +122,7 @@ async fn catch_up(
     heard: &mut Heard,
     after: i64,
 ) -> anyhow::Result<()> {
-    let (events, complete) = changes::after(conn, After::Event(after), REPLAY).await?;
+    let (events, complete) = changes::after(conn, After::Event(after), None, REPLAY).await?;
     if !complete {
         hub.publish(Message::Many);
     }

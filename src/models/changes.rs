@@ -39,36 +39,43 @@ pub enum After {
 }
 
 /// The events after `after`, oldest first, among the newest `window`
-/// changes, and whether that is all of them: when every one of the newest
-/// `window` changes is wanted, more may be missing, and the reader should
-/// start afresh (reload) instead.
+/// changes (of vehicle `vehicle` only, when given), and whether that is all
+/// of them: when every one of the newest `window` changes is wanted, more
+/// may be missing, and the reader should start afresh (reload) instead.
 pub async fn after(
     conn: &mut AsyncPgConnection,
     after: After,
+    vehicle: Option<i64>,
     window: i64,
 ) -> QueryResult<(Vec<StoredEvent>, bool)> {
     let (id, time) = match after {
         After::Event(id) => (Some(id), None),
         After::Time(t) => (None, Some(t)),
     };
-    // A backward walk of the primary key over the newest `window` rows, so
-    // the cost does not grow with the history.
-    let rows: Vec<StoredEvent> =
-        Sql::new("WITH newest AS (SELECT * FROM vehicle_history ORDER BY id DESC LIMIT ")
-            .bind::<BigInt, _>(window)
-            .sql("), since AS (SELECT coalesce(")
-            .bind::<Nullable<Timestamptz>, _>(time)
-            .sql(", (SELECT changed_at FROM vehicle_history WHERE id = ")
-            .bind::<Nullable<BigInt>, _>(id)
-            .sql(
-                "), 'infinity') - make_interval(secs => 10) AS at) \
-         SELECT h.id, pcn_change_event(h)::text AS json FROM newest h, since \
-         WHERE h.id > ",
-            )
-            .bind::<BigInt, _>(id.unwrap_or(i64::MAX))
-            .sql(" OR h.changed_at >= since.at ORDER BY h.id")
-            .load(conn)
-            .await?;
+    // A backward walk of the primary key over the newest `window` rows (or
+    // of one vehicle's (vehicle_id, version) index), so the cost does not
+    // grow with the history.
+    let newest = match vehicle {
+        Some(v) => Sql::new("WITH newest AS (SELECT * FROM vehicle_history WHERE vehicle_id = ")
+            .bind::<BigInt, _>(v)
+            .sql(" ORDER BY version DESC LIMIT "),
+        None => Sql::new("WITH newest AS (SELECT * FROM vehicle_history ORDER BY id DESC LIMIT "),
+    };
+    let rows: Vec<StoredEvent> = newest
+        .bind::<BigInt, _>(window)
+        .sql("), since AS (SELECT coalesce(")
+        .bind::<Nullable<Timestamptz>, _>(time)
+        .sql(", (SELECT changed_at FROM vehicle_history WHERE id = ")
+        .bind::<Nullable<BigInt>, _>(id)
+        .sql(
+            "), 'infinity') - make_interval(secs => 10) AS at) \
+             SELECT h.id, pcn_change_event(h)::text AS json FROM newest h, since \
+             WHERE h.id > ",
+        )
+        .bind::<BigInt, _>(id.unwrap_or(i64::MAX))
+        .sql(" OR h.changed_at >= since.at ORDER BY h.id")
+        .load(conn)
+        .await?;
     let complete = (rows.len() as i64) < window;
     Ok((rows, complete))
 }

@@ -82,18 +82,19 @@ pub async fn events(
         (None, Some(t)) => Some(After::Time(t)),
         (None, None) => None,
     };
-    // The browser waits 3 s before reconnecting after the stream drops.
-    let mut pending = VecDeque::from([Bytes::from_static(b"retry: 3000\n\n")]);
+    // The browser waits this long before reconnecting after the stream
+    // drops: 3 to 10 s, not the same for all, so the pages of a stopped
+    // instance do not all come back to the others at one moment.
+    let retry = rand::random_range(3000..10_000);
+    let mut pending = VecDeque::from([Bytes::from(format!("retry: {retry}\n\n"))]);
     let mut replayed = Vec::new();
     if let Some(after) = after {
         let mut conn = state.pool.get().await?;
-        let (missed, complete) = changes::after(&mut conn, after, REPLAY).await?;
+        let (missed, complete) = changes::after(&mut conn, after, query.vehicle, REPLAY).await?;
         drop(conn);
         if complete {
             for e in missed {
-                if let Some(change) = Change::parse(&e.json)
-                    && query.vehicle.is_none_or(|v| v == change.vehicle_id)
-                {
+                if let Some(change) = Change::parse(&e.json) {
                     replayed.push(change.id);
                     pending.push_back(change.frame.clone());
                 }

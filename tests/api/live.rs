@@ -557,3 +557,33 @@ async fn who_else_is_editing_shows_across_instances_and_expires() {
     let r = a.post("/vehicles/999999/presence", &[]).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+/// SPEC §5.3's idle timeout: what a page's script asks by itself (the edit
+/// form's heartbeat, who is editing, the event stream) is not activity.
+#[tokio::test]
+async fn a_pages_own_requests_do_not_keep_an_idle_session_alive() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("editor").await;
+    let id = add_vehicle(&app, "LIVE-9").await;
+    let token = app.csrf_token_with(&app.client).await;
+    const IDLE: &str = "SELECT (last_seen_at < now() - interval '90 seconds')::int::int8 AS v \
+                        FROM sessions ORDER BY id DESC LIMIT 1";
+    app.exec("UPDATE sessions SET last_seen_at = now() - interval '2 minutes'")
+        .await;
+
+    let beat = app
+        .post_raw(
+            &format!("/vehicles/{id}/presence"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(beat.status(), StatusCode::OK);
+    let asked = app.get(&format!("/vehicles/{id}/presence")).await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    let _stream = Events::open(&app, &app.client, "/events", None).await;
+    assert_eq!(app.scalar_i64(IDLE).await, 1, "still as idle as before");
+
+    // A page the person opens is activity.
+    assert_eq!(app.get("/vehicles").await.status(), StatusCode::OK);
+    assert_eq!(app.scalar_i64(IDLE).await, 0);
+}
