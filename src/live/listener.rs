@@ -15,12 +15,18 @@ use diesel_async::{AsyncPgConnection, SimpleAsyncConnection as _};
 use super::{Change, Hub, Message};
 use crate::{
     db,
-    models::changes::{self, After},
+    models::{
+        changes::{self, After},
+        presence,
+    },
 };
 
 /// With nothing heard for this long, the connection is asked a question, so
 /// that a server gone silent is noticed (the socket's watchdog fails it).
 const QUIET: Duration = Duration::from_secs(30);
+
+/// How often an instance clears presence rows left long ago (`presence`).
+const TIDY: Duration = Duration::from_secs(600);
 
 /// How many missed changes a reconnect reads back at most; beyond that,
 /// pages are told to reload.
@@ -103,7 +109,12 @@ async fn listen(
     hub.set_listening(true);
     heard.heard_since_connect = true;
     tracing::debug!("change listener is listening");
+    let mut tidied = tokio::time::Instant::now();
     loop {
+        if tidied.elapsed() >= TIDY {
+            tidied = tokio::time::Instant::now();
+            presence::forget_stale(&mut conn).await?;
+        }
         match tokio::time::timeout(QUIET, notifications.recv()).await {
             Ok(Some(payload)) => match Message::parse(&payload) {
                 Some(message) => heard.pass_on(hub, message),

@@ -78,6 +78,15 @@ pub async fn leave(
     .map(drop)
 }
 
+/// Deletes rows nobody has refreshed for an hour (they stopped counting
+/// after `FRESH`; this only keeps the table small).
+pub async fn forget_stale(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
+    let hour_ago = now.into_sql::<Timestamptz>() - PgInterval::from_microseconds(3_600_000_000);
+    diesel::delete(vehicle_presence::table.filter(vehicle_presence::seen_at.lt(hour_ago)))
+        .execute(conn)
+        .await
+}
+
 /// Who has vehicle `vehicle_id` open for editing now, first to arrive
 /// first, but for session `except` (the one asking). A session that ended
 /// is not there, whatever its last heartbeat.

@@ -553,6 +553,23 @@ async fn who_else_is_editing_shows_across_instances_and_expires() {
     let next = bobs_events.next_change(Duration::from_secs(3)).await;
     assert_eq!(next.json()["vehicle_id"], id);
 
+    // Rows left for an hour are cleared away (the listener does it every
+    // 10 minutes).
+    a.exec("UPDATE vehicle_presence SET seen_at = now() - interval '2 hours'")
+        .await;
+    let mut conn = a.db().await;
+    assert!(
+        pcn::models::presence::forget_stale(&mut conn)
+            .await
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(
+        a.scalar_i64("SELECT count(*) AS v FROM vehicle_presence")
+            .await,
+        0
+    );
+
     // An unknown vehicle is a 404.
     let r = a.post("/vehicles/999999/presence", &[]).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);

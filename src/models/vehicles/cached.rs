@@ -72,6 +72,14 @@ impl Makes {
         Ok(fresh)
     }
 
+    /// The makes if read recently enough, without asking the database.
+    pub fn fresh(&self) -> Option<Arc<[String]>> {
+        self.lock()
+            .as_ref()
+            .filter(|(_, at)| at.elapsed() < MAKES_FOR)
+            .map(|(makes, _)| Arc::clone(makes))
+    }
+
     /// A vehicle was saved here: read the makes again on the next view.
     pub fn forget(&self) {
         *self.lock() = None;

@@ -243,8 +243,13 @@ pub async fn list(
             exact: false,
         },
     };
-    let makes = state.makes.get(&mut conn).await?;
     drop(conn);
+    // Read again from the primary, never the replica: a replica a moment
+    // behind would keep a new make out of the filter for the whole 30 s.
+    let makes = match state.makes.fresh() {
+        Some(makes) => makes,
+        None => state.makes.get(&mut *state.pool.get().await?).await?,
+    };
 
     let backwards = matches!(cursor, Some(Cursor::Before(..)));
     let (has_next, has_prev) = if backwards {
