@@ -9,8 +9,9 @@ mod event;
 mod listener;
 
 use std::{
+    collections::HashMap,
     sync::{
-        Arc,
+        Arc, Mutex, PoisonError,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
@@ -26,11 +27,36 @@ pub use event::{Change, Message, frame};
 /// stream that keeps reading.
 const BACKLOG: usize = 4096;
 
+/// How many event streams one session may hold open on one instance: a
+/// tab each (hidden tabs close theirs), and a bound for a client that opens
+/// them without end.
+pub const STREAMS_PER_SESSION: u32 = 16;
+
 /// One per instance: the listener publishes here, event streams subscribe.
 pub struct Hub {
     tx: broadcast::Sender<Message>,
     shutdown: watch::Sender<bool>,
     listening: AtomicBool,
+    /// Open streams per session.
+    open: Mutex<HashMap<i64, u32>>,
+}
+
+/// A place for one event stream of a session, given back when dropped.
+pub struct Admission {
+    hub: Arc<Hub>,
+    session_id: i64,
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let mut open = self.hub.open.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.session_id) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.session_id);
+            }
+        }
+    }
 }
 
 impl Default for Hub {
@@ -39,6 +65,7 @@ impl Default for Hub {
             tx: broadcast::Sender::new(BACKLOG),
             shutdown: watch::Sender::new(false),
             listening: AtomicBool::new(false),
+            open: Mutex::default(),
         }
     }
 }
@@ -53,6 +80,21 @@ impl Hub {
         statement_timeout: Duration,
     ) {
         runtime.spawn(listener::run(Arc::clone(self), url, statement_timeout));
+    }
+
+    /// A place for another stream of `session_id`, unless it holds
+    /// `STREAMS_PER_SESSION` already.
+    pub fn admit(self: &Arc<Self>, session_id: i64) -> Option<Admission> {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = open.entry(session_id).or_insert(0);
+        if *n >= STREAMS_PER_SESSION {
+            return None;
+        }
+        *n += 1;
+        Some(Admission {
+            hub: Arc::clone(self),
+            session_id,
+        })
     }
 
     /// Every message from now on; one that falls `BACKLOG` behind is told

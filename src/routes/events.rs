@@ -32,8 +32,11 @@ use crate::{
     web::AppError,
 };
 
-/// How often a quiet stream says it is still there.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How often a quiet stream says it is still there. Also how a closed page
+/// is noticed: the server learns that a browser went away only when a write
+/// to it fails, so until then its stream keeps its place
+/// (`live::STREAMS_PER_SESSION`).
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
 
 /// How often a stream takes what arrived and writes it, in one write.
 /// Streams tick out of step with each other, so a change reaching a
@@ -67,6 +70,11 @@ pub async fn events(
     req: HttpRequest,
     query: web::Query<EventsQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let Some(admission) = state.live.admit(user.session_id) else {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: 30,
+        });
+    };
     // Subscribe first: whatever commits from here on arrives through the
     // channel, and the read-back below covers what came before.
     let rx = state.live.subscribe();
@@ -122,6 +130,7 @@ pub async fn events(
         recheck: tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK),
         stopping: Box::pin(state.live.stopping()),
         done: false,
+        _admission: admission,
     };
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
@@ -153,6 +162,8 @@ struct Stream {
     recheck: tokio::time::Interval,
     stopping: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
     done: bool,
+    /// This stream's place among its session's (`live::STREAMS_PER_SESSION`).
+    _admission: crate::live::Admission,
 }
 
 impl Stream {

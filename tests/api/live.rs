@@ -604,3 +604,32 @@ async fn a_pages_own_requests_do_not_keep_an_idle_session_alive() {
     assert_eq!(app.get("/vehicles").await.status(), StatusCode::OK);
     assert_eq!(app.scalar_i64(IDLE).await, 0);
 }
+
+/// A client that opens streams without end gets a 429 past a bound per
+/// session; others are not affected.
+#[tokio::test]
+async fn one_session_cannot_hold_streams_without_end() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("viewer").await;
+    let mut open = Vec::new();
+    for _ in 0..pcn::live::STREAMS_PER_SESSION {
+        open.push(Events::open(&app, &app.client, "/events", None).await);
+    }
+    let refused = app.get("/events").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    let other = app.second_user("viewer").await;
+    Events::open(&app, &other, "/events", None).await;
+
+    // Pages that go away give their places back, once the server has
+    // noticed (its next keep-alive writes fail).
+    drop(open);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.get("/events").await.status() != StatusCode::OK {
+        assert!(
+            Instant::now() < deadline,
+            "closed streams never gave their places back"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

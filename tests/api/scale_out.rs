@@ -102,7 +102,7 @@ fn haproxy_binary() -> Option<PathBuf> {
 
 impl Haproxy {
     /// The settings that matter for PCN are the ones the README names:
-    /// idle timeouts above the event stream's 15 s keep-alive, and
+    /// idle timeouts above the event stream's 5 s keep-alive, and
     /// `option forwardfor` with `PCN_TRUSTED_PROXIES` set to HAProxy's
     /// address. `X-Served-By` tells the test which instance answered.
     fn start(binary: &PathBuf, backends: &[&str]) -> Self {
