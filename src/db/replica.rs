@@ -61,14 +61,10 @@ impl Replica {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if let Some(at) =
-                    position(&primary, "SELECT pg_current_wal_insert_lsn()::text AS lsn").await
-                {
+                if let Some(at) = position(&primary, PRIMARY_AT).await {
                     me.primary_at(Instant::now(), at);
                 }
-                if let Some(at) =
-                    position(&me.pool, "SELECT pg_last_wal_replay_lsn()::text AS lsn").await
-                {
+                if let Some(at) = position(&me.pool, REPLAYED).await {
                     me.replayed_at(Instant::now(), at);
                 }
             }
@@ -125,24 +121,28 @@ struct Lsn {
     lsn: Option<String>,
 }
 
+/// Where the primary stands: the insert position, not the write position.
+/// With asynchronous commit a commit record may be inserted but not yet
+/// written, and the write position would then be before it.
+const PRIMARY_AT: &str = "SELECT pg_current_wal_insert_lsn()::text AS lsn";
+
+/// How far a standby has replayed.
+const REPLAYED: &str = "SELECT pg_last_wal_replay_lsn()::text AS lsn";
+
 /// A WAL position read from a server, if it answers.
 async fn position(pool: &Pool, sql: &'static str) -> Option<u64> {
-    let mut conn = pool.get().await.ok()?;
-    let row: Lsn = diesel::sql_query(sql).get_result(&mut conn).await.ok()?;
+    read(&mut *pool.get().await.ok()?, sql).await
+}
+
+async fn read(conn: &mut diesel_async::AsyncPgConnection, sql: &'static str) -> Option<u64> {
+    let row: Lsn = diesel::sql_query(sql).get_result(conn).await.ok()?;
     parse_lsn(row.lsn.as_deref()?)
 }
 
 /// The primary's WAL position now (after this session's commit): what a
 /// session remembers of its last write.
 pub async fn current_position(conn: &mut diesel_async::AsyncPgConnection) -> Option<u64> {
-    // The insert position, not the write position: with asynchronous
-    // commit the commit record may be inserted but not yet written, and the
-    // write position would then be before it.
-    let row: Lsn = diesel::sql_query("SELECT pg_current_wal_insert_lsn()::text AS lsn")
-        .get_result(conn)
-        .await
-        .ok()?;
-    parse_lsn(row.lsn.as_deref()?)
+    read(conn, PRIMARY_AT).await
 }
 
 /// `16/B374D848` as a number.

@@ -40,7 +40,6 @@ pub(super) async fn run(hub: Arc<Hub>, url: String, statement_timeout: Duration)
             outcome = listen(&hub, &url, statement_timeout, &mut state) => outcome,
             () = hub.stopping() => return,
         };
-        hub.set_listening(false);
         if let Err(e) = outcome {
             tracing::warn!(error = %e, "change listener lost its connection; connecting again");
         }
@@ -106,7 +105,6 @@ async fn listen(
         None => heard.newest = Some(changes::newest(&mut conn).await?.unwrap_or(0)),
         Some(after) => catch_up(&mut conn, hub, heard, after).await?,
     }
-    hub.set_listening(true);
     heard.heard_since_connect = true;
     tracing::debug!("change listener is listening");
     let mut tidied = tokio::time::Instant::now();

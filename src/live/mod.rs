@@ -10,10 +10,7 @@ mod listener;
 
 use std::{
     collections::HashMap,
-    sync::{
-        Arc, Mutex, PoisonError,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
 
@@ -36,7 +33,6 @@ pub const STREAMS_PER_SESSION: u32 = 16;
 pub struct Hub {
     tx: broadcast::Sender<Message>,
     shutdown: watch::Sender<bool>,
-    listening: AtomicBool,
     /// Open streams per session.
     open: Mutex<HashMap<i64, u32>>,
 }
@@ -64,7 +60,6 @@ impl Default for Hub {
         Self {
             tx: broadcast::Sender::new(BACKLOG),
             shutdown: watch::Sender::new(false),
-            listening: AtomicBool::new(false),
             open: Mutex::default(),
         }
     }
@@ -120,19 +115,5 @@ impl Hub {
         async move {
             let _ = rx.wait_for(|stopping| *stopping).await;
         }
-    }
-
-    /// Whether the listener is connected and listening now.
-    pub fn is_listening(&self) -> bool {
-        self.listening.load(Ordering::Relaxed)
-    }
-
-    fn set_listening(&self, on: bool) {
-        self.listening.store(on, Ordering::Relaxed);
-    }
-
-    /// How many event streams are open on this instance.
-    pub fn streams(&self) -> usize {
-        self.tx.receiver_count()
     }
 }

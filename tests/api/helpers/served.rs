@@ -98,25 +98,20 @@ impl Served {
 
     /// (peak, current) resident memory in MB, from the kernel's counters.
     pub fn memory_mb(&self) -> (u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        let kb = |key: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        (kb("VmHWM:") / 1024, kb("VmRSS:") / 1024)
+        (self.status_kb("VmHWM:") / 1024, self.resident_kb() / 1024)
     }
 
     /// Current resident memory in KB.
     pub fn resident_kb(&self) -> u64 {
+        self.status_kb("VmRSS:")
+    }
+
+    /// A figure of `/proc/PID/status` given in kB (0 if unreadable).
+    fn status_kb(&self, key: &str) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default()
             .lines()
-            .find(|l| l.starts_with("VmRSS:"))
+            .find(|l| l.starts_with(key))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|n| n.parse().ok())
             .unwrap_or(0)
