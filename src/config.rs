@@ -13,6 +13,9 @@ pub struct Config {
     pub database_url: Option<SecretString>,
     /// A streaming replica for read-only pages (`db::replica`).
     pub read_database_url: Option<SecretString>,
+    /// The password of the login role `pcn_app` the running app connects
+    /// as, when the server asks for one (`db::app_url`).
+    pub app_password: Option<SecretString>,
     pub bind: String,
     pub data_dir: PathBuf,
     pub pool_size: u32,
@@ -118,6 +121,7 @@ impl Config {
         };
         Ok(Self {
             database_url: get("DATABASE_URL").map(SecretString::from),
+            app_password: get("PCN_APP_PASSWORD").map(SecretString::from),
             read_database_url: get("PCN_READ_DATABASE_URL")
                 .filter(|u| !u.trim().is_empty())
                 .map(SecretString::from),

@@ -12,21 +12,24 @@ use std::time::Duration;
 use diesel::{ConnectionError, ConnectionResult, result::DatabaseErrorKind};
 use diesel_async::{
     AsyncConnection, AsyncPgConnection, SimpleAsyncConnection as _,
-    pooled_connection::{
-        AsyncDieselConnectionManager, ManagerConfig, PoolError, PoolableConnection,
-        RecyclingMethod, bb8,
-    },
+    pooled_connection::{PoolError, PoolableConnection},
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
-use futures_util::FutureExt as _;
 use tokio::runtime::Handle;
 
+pub mod acting;
 pub mod replica;
+pub mod roles;
 mod watchdog;
+
+pub use acting::{APP_LOGIN, Acting, Conn, DbRole};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-pub type Pool = bb8::Pool<AsyncPgConnection>;
+pub type Pool = ::bb8::Pool<Manager>;
+/// A connection drawn from the pool; owned, so it can travel with a request.
+pub type Pooled = ::bb8::PooledConnection<'static, Manager>;
+pub type PoolRunError = ::bb8::RunError<PoolError>;
 
 /// How the pool is shaped; see `Config` for where these come from.
 #[derive(Clone, Debug)]
@@ -36,38 +39,60 @@ pub struct PoolSettings {
     pub statement_timeout: Duration,
 }
 
+/// Opens the pool's connections: as `acting::APP_LOGIN` (see `app_url`),
+/// on the database runtime, each set up to act as `Acting::ANON`.
+pub struct Manager {
+    url: String,
+    runtime: Handle,
+    answer_within: Duration,
+    statement_timeout_ms: u128,
+}
+
+impl ::bb8::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = PoolError;
+
+    async fn connect(&self) -> Result<Conn, PoolError> {
+        let url = self.url.clone();
+        let (answer_within, timeout_ms) = (self.answer_within, self.statement_timeout_ms);
+        let conn = self
+            .runtime
+            .spawn(async move { connect_as(&url, "pcn", answer_within, timeout_ms).await })
+            .await
+            .map_err(|e| ConnectionError::BadConnection(format!("connection task failed: {e}")))
+            .and_then(|c| c)
+            .map_err(PoolError::ConnectionError)?;
+        Ok(Conn::new(conn, Acting::ANON))
+    }
+
+    /// A connection whose socket closed (database restarted) is dropped on
+    /// checkout instead of failing the request that drew it; no round trip.
+    async fn is_valid(&self, conn: &mut Conn) -> Result<(), PoolError> {
+        if PoolableConnection::is_broken(&mut **conn) {
+            Err(PoolError::QueryError(
+                diesel::result::Error::BrokenTransactionManager,
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        PoolableConnection::is_broken(&mut **conn)
+    }
+}
+
 /// Builds the pool without connecting: the server starts, and answers 503,
 /// while the database is away. Must be called on the database runtime.
+/// `url` is the app's own (`app_url`).
 pub fn build_pool(url: &str, settings: &PoolSettings, runtime: Handle) -> Pool {
-    let statement_timeout_ms = settings.statement_timeout.as_millis();
-    let answer_within = settings.statement_timeout + ANSWER_MARGIN;
-    let mut config = ManagerConfig::<AsyncPgConnection>::default();
-    config.custom_setup = Box::new(move |url| {
-        let url = url.to_owned();
-        let runtime = runtime.clone();
-        async move {
-            runtime
-                .spawn(async move { connect_as(&url, "pcn", answer_within, statement_timeout_ms).await })
-                .await
-                .map_err(|e| ConnectionError::BadConnection(format!("connection task failed: {e}")))?
-        }
-        .boxed()
-    });
-    // A connection whose socket closed (database restarted) is dropped on
-    // checkout instead of failing the request that drew it; no round trip.
-    config.recycling_method = RecyclingMethod::CustomFunction(Box::new(|conn| {
-        let broken = PoolableConnection::is_broken(conn);
-        async move {
-            if broken {
-                Err(diesel::result::Error::BrokenTransactionManager)
-            } else {
-                Ok(())
-            }
-        }
-        .boxed()
-    }));
-    let manager = AsyncDieselConnectionManager::new_with_config(url, config);
-    bb8::Pool::builder()
+    let manager = Manager {
+        url: url.to_owned(),
+        runtime,
+        answer_within: settings.statement_timeout + ANSWER_MARGIN,
+        statement_timeout_ms: settings.statement_timeout.as_millis(),
+    };
+    ::bb8::Pool::builder()
         .max_size(settings.max_size)
         .min_idle(None)
         .connection_timeout(settings.connection_timeout)
@@ -75,6 +100,34 @@ pub fn build_pool(url: &str, settings: &PoolSettings, runtime: Handle) -> Pool {
         .max_lifetime(Some(Duration::from_secs(1800)))
         .error_sink(Box::new(LogErrors))
         .build_unchecked(manager)
+}
+
+/// The URL the running app connects with: `owner_url` (the migrations'
+/// owner) with the login role `acting::APP_LOGIN` instead, and
+/// `password` if it needs one (`PCN_APP_PASSWORD`).
+pub fn app_url(owner_url: &str, password: Option<&str>) -> String {
+    let mut params = vec![("user", APP_LOGIN)];
+    params.push(("password", password.unwrap_or("")));
+    if owner_url.starts_with("postgres://") || owner_url.starts_with("postgresql://") {
+        let query: String = params
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let joiner = if owner_url.contains('?') { '&' } else { '?' };
+        format!("{owner_url}{joiner}{query}")
+    } else {
+        let pairs: String = params
+            .iter()
+            .map(|(k, v)| format!(" {k}='{}'", v.replace('\\', "\\\\").replace('\'', "\\'")))
+            .collect();
+        format!("{owner_url}{pairs}")
+    }
 }
 
 /// A connection of its own, outside the pool, set up like the pooled ones
@@ -110,7 +163,8 @@ async fn set_up(
 ) -> ConnectionResult<AsyncPgConnection> {
     conn.batch_execute(&format!(
         "SET application_name = '{application_name}'; SET statement_timeout = {statement_timeout_ms}; \
-         SET idle_in_transaction_session_timeout = 60000"
+         SET idle_in_transaction_session_timeout = 60000; SET ROLE {anon}",
+        anon = DbRole::Anon.name()
     ))
     .await
     .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
@@ -134,8 +188,13 @@ impl ::bb8::ErrorSink<PoolError> for LogErrors {
     }
 }
 
-/// Runs pending migrations over a blocking connection wrapper.
-pub async fn migrate(url: &str) -> anyhow::Result<Vec<String>> {
+/// Creates the app's roles (`roles::ensure`, with `app_password` for
+/// `pcn_app` if given), then runs pending migrations over a blocking
+/// connection wrapper. `url` is the owner's.
+pub async fn migrate(url: &str, app_password: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    roles::ensure(&mut conn, app_password).await?;
+    drop(conn);
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || {
         let mut conn = <diesel_async::async_connection_wrapper::AsyncConnectionWrapper<

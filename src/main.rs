@@ -90,7 +90,10 @@ fn open_database(config: &Config) -> anyhow::Result<Database> {
         }
     };
     let applied = runtime
-        .block_on(db::migrate(url.expose_secret()))
+        .block_on(db::migrate(
+            url.expose_secret(),
+            config.app_password.as_ref().map(|p| p.expose_secret()),
+        ))
         .context("migrating the database")?;
     for m in applied {
         tracing::info!(migration = %m, "applied");
@@ -135,8 +138,7 @@ fn serve(mut config: Config) -> anyhow::Result<()> {
     database.runtime.block_on(async {
         let mut conn = app
             .state()
-            .pool
-            .get()
+            .db(pcn::db::Acting::SYSTEM)
             .await
             .context("connecting to the database")?;
         pcn::routes::announce_setup_link(&mut conn, &public_url).await

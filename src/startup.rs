@@ -85,13 +85,16 @@ impl Application {
             .expose_secret()
             .to_owned();
         let key = session_key(&config)?;
+        // The app connects as `pcn_app`, never as the owner (`db::acting`).
+        let app_password = config.app_password.as_ref().map(|p| p.expose_secret());
+        let url = db::app_url(&url, app_password);
         let pool = pool_on_handle(db_runtime, &url, &config);
         let workers = config.workers.max(1);
         let statement_timeout = config.statement_timeout;
         let replica = config.read_database_url.as_ref().map(|read_url| {
             let replica = crate::db::replica::Replica::new(pool_on_handle(
                 db_runtime,
-                read_url.expose_secret(),
+                &db::app_url(read_url.expose_secret(), app_password),
                 &config,
             ));
             replica.monitor(pool.clone(), db_runtime);
@@ -115,6 +118,11 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The state, to keep after the server is started (tests).
+    pub fn shared_state(&self) -> web::Data<AppState> {
+        self.state.clone()
     }
 
     /// Starts serving; call inside an actix system. The server stops on

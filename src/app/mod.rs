@@ -5,12 +5,8 @@
 
 use std::sync::Arc;
 
-use ::bb8::RunError;
 use chrono::{NaiveDate, Utc};
-use diesel_async::{
-    AsyncPgConnection,
-    pooled_connection::{PoolError, bb8},
-};
+use diesel_async::pooled_connection::PoolError;
 
 pub mod passwords;
 mod rate_limiter;
@@ -20,7 +16,7 @@ pub use rate_limiter::RateLimiter;
 
 use crate::{
     config::Config,
-    db::{Pool, replica::Replica},
+    db::{Acting, Pool, PoolRunError, Pooled, replica::Replica},
     live::Hub,
     models::vehicles,
 };
@@ -53,26 +49,41 @@ impl AppState {
         })
     }
 
-    /// A connection for a read-only page: the replica's when it has this
-    /// person's last write (`last_write`, a WAL position) and is not too far
-    /// behind, else (or when it is away) the primary's.
+    /// A connection of the primary's, acting for `who` (see `db::acting`).
+    pub async fn db(&self, who: Acting) -> Result<Pooled, PoolRunError> {
+        let mut conn = self.pool.get_owned().await?;
+        act(&mut conn, who).await?;
+        Ok(conn)
+    }
+
+    /// A connection for a read-only page, acting for `who`: the replica's
+    /// when it has this person's last write (`last_write`, a WAL position)
+    /// and is not too far behind, else (or when it is away) the primary's.
     pub async fn reader(
         &self,
+        who: Acting,
         last_write: Option<u64>,
-    ) -> Result<bb8::PooledConnection<'_, AsyncPgConnection>, RunError<PoolError>> {
+    ) -> Result<Pooled, PoolRunError> {
         if let Some(replica) = &self.replica
             && replica.serves(last_write)
-            && let Ok(conn) = replica.pool().get().await
+            && let Ok(mut conn) = replica.pool().get_owned().await
         {
+            act(&mut conn, who).await?;
             return Ok(conn);
         }
-        self.pool.get().await
+        self.db(who).await
     }
 
     /// Today in the dealership's time zone (days in stock, date limits).
     pub fn today(&self) -> NaiveDate {
         today_in(self.config.timezone)
     }
+}
+
+async fn act(conn: &mut Pooled, who: Acting) -> Result<(), PoolRunError> {
+    conn.act_as(who)
+        .await
+        .map_err(|e| PoolRunError::User(PoolError::QueryError(e)))
 }
 
 /// Today in `zone`: the one place a calendar date is read off the clock.

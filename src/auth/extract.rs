@@ -2,12 +2,14 @@
 //! (signed in with at least that role), `CsrfChecked` for the public forms.
 //! Order of checks, as SPEC §4 says: signed out → 303, CSRF → 403, role → 403.
 
-use std::{future::Ready, marker::PhantomData, ops::Deref};
+use std::{cell::Cell, future::Ready, marker::PhantomData, ops::Deref};
 
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, http::Method};
 
 use crate::{
-    auth::{SignedIn, csrf::Verdict},
+    app::AppState,
+    auth::{SignedIn, csrf::Verdict, session::Held},
+    db::{PoolRunError, Pooled},
     domain::Role,
     web::AppError,
 };
@@ -34,6 +36,31 @@ impl LeastRole for AdminRole {
 pub struct Signed<R> {
     pub current: SignedIn,
     role: PhantomData<R>,
+    /// The connection the session lookup ran on, already acting for this
+    /// person (`auth::session`), until the handler takes it.
+    held: Cell<Option<Pooled>>,
+}
+
+impl<R> Signed<R> {
+    /// A connection to the primary acting for this person: the one the
+    /// session lookup used when there is one (no further round trip).
+    pub async fn db(&self, state: &AppState) -> Result<Pooled, PoolRunError> {
+        match self.held.take() {
+            Some(conn) => Ok(conn),
+            None => state.db(self.current.acting()).await,
+        }
+    }
+
+    /// A connection for a read-only page (`AppState::reader`).
+    pub async fn reader(&self, state: &AppState) -> Result<Pooled, PoolRunError> {
+        if state.replica.is_some() {
+            drop(self.held.take());
+            return state
+                .reader(self.current.acting(), self.current.last_write)
+                .await;
+        }
+        self.db(state).await
+    }
 }
 
 pub type Viewer = Signed<ViewerRole>;
@@ -90,9 +117,11 @@ impl<R: LeastRole> FromRequest for Signed<R> {
                     _ => "Your role lets you look, not change: ask an admin for the editor role.",
                 }));
             }
+            let held = req.extensions_mut().remove::<Held>().map(|h| h.0);
             Ok(Self {
                 current,
                 role: PhantomData,
+                held: Cell::new(held),
             })
         })())
     }

@@ -16,6 +16,7 @@ use diesel_async::AsyncPgConnection;
 use crate::{
     app::AppState,
     auth::{SID_KEY, SignedIn, csrf, sha256},
+    db::{Acting, Pooled},
     models,
     web::AppError,
     web::identity::LAST_WRITE_KEY,
@@ -36,12 +37,23 @@ pub async fn authenticate(
     // an idle session alive (SPEC §5.3's idle timeout).
     let path = req.path();
     let background = path == "/events" || path.ends_with("/presence");
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let current = match session.get::<String>(SID_KEY) {
         Ok(Some(token)) => {
             let found = match load(&state, &token, last_write(&state, &session), background).await {
                 Ok(found) => found,
                 Err(e) => return Ok(req.error_response(e)),
             };
+            let found = found.map(|(current, conn)| {
+                // A page's handler goes on with the connection the lookup
+                // left acting for this person. Not while a form's body is
+                // still arriving (a slow client must not hold a
+                // connection), nor for the long-lived event stream.
+                if !unsafe_method && !background {
+                    req.extensions_mut().insert(Held(conn));
+                }
+                current
+            });
             if found.is_none() {
                 // Revoked or expired: forget it, so the next form gets a fresh token.
                 session.remove(SID_KEY);
@@ -51,7 +63,6 @@ pub async fn authenticate(
         }
         _ => None,
     };
-    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method {
         let expected = match &current {
             Some(c) => Some(c.csrf.clone()),
@@ -68,6 +79,8 @@ pub async fn authenticate(
     let writer = current.is_some() && unsafe_method && state.replica.is_some();
     req.extensions_mut().insert(current);
     let res = next.call(req).await?.map_into_boxed_body();
+    // Back to the pool now if no handler took it.
+    drop(res.request().extensions_mut().remove::<Held>());
     if writer && res.status() == actix_web::http::StatusCode::SEE_OTHER {
         remember_write(&state, &session).await;
     }
@@ -107,7 +120,7 @@ fn last_write(state: &AppState, session: &Session) -> Option<u64> {
 /// When the position cannot be read, the session reads from the primary
 /// until its next write (a position no replica reaches).
 async fn remember_write(state: &AppState, session: &Session) {
-    let position = match state.pool.get().await {
+    let position = match state.db(Acting::SYSTEM).await {
         Ok(mut conn) => crate::db::replica::current_position(&mut conn).await,
         Err(_) => None,
     };
@@ -120,14 +133,20 @@ async fn remember_write(state: &AppState, session: &Session) {
     }
 }
 
+/// The connection a session was looked up on, acting for its user, handed
+/// to the handler (`Signed::db`).
+pub struct Held(pub Pooled);
+
 async fn load(
     state: &AppState,
     token: &str,
     last_write: Option<u64>,
     background: bool,
-) -> Result<Option<SignedIn>, AppError> {
-    let mut conn = state.pool.get().await?;
+) -> Result<Option<(SignedIn, Pooled)>, AppError> {
+    let mut conn = state.pool.get_owned().await?;
     let cfg = &state.config;
+    let before = conn.acting();
+    conn.switched_to(None);
     let Some(live) = models::sessions::find_live(
         &mut conn,
         &sha256(token.as_bytes()),
@@ -136,12 +155,11 @@ async fn load(
     )
     .await?
     else {
+        // Nothing found, nothing switched.
+        conn.switched_to(before);
         return Ok(None);
     };
-    if live.seen_long_ago && !background {
-        models::sessions::touch(&mut conn, live.session_id).await?;
-    }
-    Ok(Some(SignedIn {
+    let current = SignedIn {
         session_id: live.session_id,
         csrf: csrf::derive(token),
         id: live.user_id,
@@ -151,7 +169,12 @@ async fn load(
         last_name: live.last_name,
         tz: cfg.timezone,
         last_write,
-    }))
+    };
+    conn.switched_to(Some(current.acting()));
+    if live.seen_long_ago && !background {
+        models::sessions::touch(&mut conn, live.session_id).await?;
+    }
+    Ok(Some((current, conn)))
 }
 
 /// Signs `user_id` in: a new session row and a new token in a fresh cookie.

@@ -7,6 +7,7 @@ use secrecy::SecretString;
 
 use crate::{
     app::AppState,
+    db::Acting,
     models::{
         attempts::{self, Gate, Outcome},
         users::User,
@@ -56,7 +57,7 @@ pub async fn check_password(
     password: SecretString,
     user: Option<&User>,
 ) -> Result<PasswordCheck, AppError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db(Acting::ANON).await?;
     let attempt_id = match attempts::reserve(&mut conn, email, ip).await? {
         Gate::Open { attempt_id } => attempt_id,
         Gate::Throttled { retry_after_secs } => {
@@ -74,7 +75,7 @@ pub async fn check_password(
         Some(_) => Outcome::Success,
         None => Outcome::Failure,
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db(Acting::ANON).await?;
     attempts::finish(&mut conn, attempt_id, outcome, accepted).await?;
     Ok(match accepted {
         Some(user_id) => PasswordCheck::Accepted { user_id },

@@ -99,6 +99,7 @@ async fn listen(
     heard.heard_since_connect = false;
     let (to, mut notifications) = tokio::sync::mpsc::unbounded_channel();
     let mut conn = db::connect_listening(url, "pcn-listener", statement_timeout, to).await?;
+    db::acting::act_once(&mut conn, db::Acting::SYSTEM).await?;
     conn.batch_execute("LISTEN pcn_changes").await?;
     // Listening from here on; what came before is read from the history.
     match heard.newest {

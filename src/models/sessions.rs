@@ -8,27 +8,35 @@ use diesel::{
     BoolExpressionMethods as _, BoxableExpression, ExpressionMethods as _, IntoSql as _,
     OptionalExtension as _, QueryDsl as _, QueryResult,
     data_types::PgInterval,
-    dsl::{IntervalDsl as _, now},
+    dsl::now,
     pg::Pg,
-    prelude::Queryable,
-    sql_types::{Bool, Timestamptz},
+    prelude::{Queryable, QueryableByName},
+    sql_types::{Bool, Bytea, Int8, Interval, Text, Timestamptz},
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 
+use super::Sql;
 use crate::{
     domain::{Role, text},
     schema::{sessions, users},
 };
 
 /// A live session and the user it belongs to.
-#[derive(Queryable, Clone, Debug)]
+#[derive(QueryableByName, Clone, Debug)]
 pub struct LiveSession {
+    #[diesel(sql_type = Int8)]
     pub session_id: i64,
+    #[diesel(sql_type = Bool)]
     pub seen_long_ago: bool,
+    #[diesel(sql_type = Int8)]
     pub user_id: i64,
+    #[diesel(sql_type = Text)]
     pub email: String,
+    #[diesel(sql_type = Text)]
     pub first_name: String,
+    #[diesel(sql_type = Text)]
     pub last_name: String,
+    #[diesel(sql_type = Text)]
     pub role: Role,
 }
 
@@ -82,29 +90,32 @@ pub async fn create(
         .await
 }
 
-/// The session behind `token_hash`, if it is live (see `live`).
+/// The session behind `token_hash`, if it is live (the `live` rule, as
+/// `pcn_session()` in SQL, which may read any session whoever asks). When it
+/// is, the same statement switches `conn` to act for its user (the database
+/// role of their PCN role, and their id for row-level security): a request
+/// acts as its user at no extra round trip (`db::acting`).
 pub async fn find_live(
     conn: &mut AsyncPgConnection,
     token_hash: &[u8],
     idle: Duration,
     lifetime: Duration,
 ) -> QueryResult<Option<LiveSession>> {
-    sessions::table
-        .inner_join(users::table)
-        .filter(sessions::token_hash.eq(token_hash))
-        .filter(live(idle, lifetime))
-        .select((
-            sessions::id,
-            (sessions::last_seen_at + 1.minute()).lt(now),
-            users::id,
-            users::email,
-            users::first_name,
-            users::last_name,
-            users::role,
-        ))
-        .first(conn)
-        .await
-        .optional()
+    Sql::new(
+        "SELECT s.session_id, s.seen_long_ago, s.user_id, s.email, s.first_name, s.last_name, \
+                s.role, set_config('role', 'pcn_' || s.role, false) AS acting_role, \
+                set_config('pcn.user_id', s.user_id::text, false) AS acting_user \
+           FROM pcn_session(",
+    )
+    .bind::<Bytea, _>(token_hash.to_vec())
+    .sql(", ")
+    .bind::<Interval, _>(interval(idle))
+    .sql(", ")
+    .bind::<Interval, _>(interval(lifetime))
+    .sql(") s")
+    .get_result::<LiveSession>(conn)
+    .await
+    .optional()
 }
 
 /// The role of the person behind session `id`, if the session is still live

@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{
-    BoolExpressionMethods as _, ExpressionMethods as _, OptionalExtension as _, QueryDsl as _,
-    QueryResult, SelectableHelper as _, TextExpressionMethods as _,
+    BoolExpressionMethods as _, ExpressionMethods as _, NullableExpressionMethods as _,
+    OptionalExtension as _, QueryDsl as _, QueryResult, SelectableHelper as _,
+    TextExpressionMethods as _,
     prelude::{Identifiable, Insertable, Queryable, Selectable},
 };
 use diesel_async::{
@@ -100,6 +101,29 @@ pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<User> {
         .await
 }
 
+/// The signed-in user's own row, password hash included, as a viewer's
+/// connection may read it: through `pcn_own_password_hash()`, which answers
+/// for the user the connection acts for and nobody else.
+pub async fn find_self(conn: &mut AsyncPgConnection) -> QueryResult<User> {
+    diesel::define_sql_function!(fn pcn_user_id() -> diesel::sql_types::Nullable<diesel::sql_types::BigInt>);
+    diesel::define_sql_function!(fn pcn_own_password_hash() -> diesel::sql_types::Text);
+    users::table
+        .filter(pcn_user_id().eq(users::id.nullable()))
+        .select((
+            users::id,
+            users::email,
+            users::first_name,
+            users::last_name,
+            users::role,
+            pcn_own_password_hash(),
+            users::active,
+            users::created_at,
+            users::last_sign_in_at,
+        ))
+        .first(conn)
+        .await
+}
+
 /// Creates a user; with an `actor` (an admin), the audit row is written in
 /// the same transaction.
 pub async fn create(
@@ -142,8 +166,8 @@ async fn insert(conn: &mut AsyncPgConnection, new: &NewUser<'_>) -> QueryResult<
         .await
 }
 
-/// Creates the first admin through the setup link: in one transaction, with
-/// the users table locked against concurrent setups, so two parallel
+/// Creates the first admin through the setup link: in one transaction, one
+/// setup at a time, so two parallel
 /// requests cannot both create "the first" admin. The link is used up.
 pub async fn create_first_admin(
     conn: &mut AsyncPgConnection,
@@ -151,7 +175,9 @@ pub async fn create_first_admin(
     setup_token_hash: &[u8],
 ) -> QueryResult<Result<User, FirstAdminRefused>> {
     conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-        conn.batch_execute("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+        // Setups take turns (a lock of the signed-out role's reach: the
+        // users table itself it may not lock).
+        conn.batch_execute("SELECT pg_advisory_xact_lock(hashtextextended('pcn-setup', 0))")
             .await?;
         if any_exist(conn).await? {
             return Ok(Err(FirstAdminRefused::AlreadySetUp));

@@ -40,8 +40,8 @@ async fn page(
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
-    let record = users::find(&mut conn, user.id).await?;
+    let mut conn = user.db(state).await?;
+    let record = users::find_self(&mut conn).await?;
     let open_sessions = sessions::count_live_for_user(
         &mut conn,
         record.id,
@@ -88,8 +88,8 @@ pub async fn change_password(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let ip = client_ip(&req, &state.config.trusted_proxies);
-    let mut conn = state.pool.get().await?;
-    let record = users::find(&mut conn, user.id).await?;
+    let mut conn = user.db(&state).await?;
+    let record = users::find_self(&mut conn).await?;
     drop(conn);
     let mut errors = FieldErrors::default();
     let current = SecretString::from(form.current_password.unwrap_or_default());
@@ -142,7 +142,7 @@ pub async fn change_password(
         .await;
     };
     let hash = state.passwords.hash(new).await?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = user.db(&state).await?;
     let ended = users::set_password(&mut conn, record.id, &hash, None).await?;
     // This browser carries on in a brand-new session.
     session.remove(SID_KEY);

@@ -23,6 +23,7 @@ use tokio::sync::broadcast::{Receiver, error::RecvError};
 use crate::{
     app::AppState,
     auth::Viewer,
+    db::Acting,
     domain::{Role, date},
     live::{Change, Message, frame},
     models::{
@@ -97,7 +98,7 @@ pub async fn events(
     let mut pending = VecDeque::from([Bytes::from(format!("retry: {retry}\n\n"))]);
     let mut replayed = Vec::new();
     if let Some(after) = after {
-        let mut conn = state.pool.get().await?;
+        let mut conn = user.db(&state).await?;
         let (missed, complete) = changes::after(&mut conn, after, query.vehicle, REPLAY).await?;
         drop(conn);
         if complete {
@@ -117,6 +118,7 @@ pub async fn events(
         rx,
         state: state.clone(),
         session_id: user.session_id,
+        acting: user.acting(),
         user_id: user.id,
         role: user.role,
         vehicle: query.vehicle,
@@ -152,6 +154,8 @@ struct Stream {
     rx: Receiver<Message>,
     state: web::Data<AppState>,
     session_id: i64,
+    /// Whom the session checks act as in the database.
+    acting: Acting,
     user_id: i64,
     role: Role,
     /// Only this vehicle's events (see `EventsQuery::vehicle`).
@@ -246,7 +250,7 @@ impl Stream {
     /// Ends the stream unless the session is live with the same role.
     async fn check_session(&mut self) {
         let config = &self.state.config;
-        let role = match self.state.pool.get().await {
+        let role = match self.state.db(self.acting).await {
             Ok(mut conn) => {
                 sessions::live_role(
                     &mut conn,

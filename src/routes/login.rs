@@ -12,6 +12,7 @@ use crate::{
         self, CsrfChecked, MaybeSignedIn, Viewer, safe_next,
         sign_in::{self, PasswordCheck},
     },
+    db::Acting,
     domain::Email,
     models::users,
     web::{AppError, Flash, Page, client_ip::client_ip, render, see_other},
@@ -83,7 +84,7 @@ pub async fn submit(
         )
     };
 
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db(Acting::ANON).await?;
     let user = users::find_by_email(&mut conn, &email).await?;
     drop(conn);
     let password = SecretString::from(form.password.unwrap_or_default());
@@ -108,7 +109,7 @@ pub async fn submit(
                 ));
             }
         };
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db(Acting::ANON).await?;
     auth::session::start(&mut conn, &session, &req, &state, user_id).await?;
     tracing::info!(user_id, %ip, "signed in");
     Ok(see_other(&next))
@@ -118,7 +119,7 @@ pub async fn logout(
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = user.db(&state).await?;
     auth::session::end(&mut conn, &session, &user).await?;
     Flash::info("You are signed out.").set(&session);
     Ok(see_other("/login"))

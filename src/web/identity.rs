@@ -4,7 +4,10 @@
 
 use actix_session::Session;
 
-use crate::domain::Role;
+use crate::{
+    db::{Acting, DbRole},
+    domain::Role,
+};
 
 /// Cookie key holding the session token.
 pub const SID_KEY: &str = "sid";
@@ -37,6 +40,18 @@ impl SignedIn {
 
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// Whom this person's requests act as in the database (`db::acting`).
+    pub fn acting(&self) -> Acting {
+        Acting {
+            role: match self.role {
+                Role::Viewer => DbRole::Viewer,
+                Role::Editor => DbRole::Editor,
+                Role::Admin => DbRole::Admin,
+            },
+            user: Some(self.id),
+        }
     }
 }
 

@@ -53,6 +53,6 @@ async fn migrations_go_down_and_up_again() {
         .await,
         0
     );
-    pcn::db::migrate(&app.db_url).await.expect("up");
+    pcn::db::migrate(&app.db_url, None).await.expect("up");
     assert!(app.scalar_i64("SELECT count(*) AS v FROM users").await == 0);
 }

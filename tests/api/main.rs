@@ -8,6 +8,7 @@ mod bench;
 mod browser;
 mod cli;
 mod csrf;
+mod db_roles;
 mod demo;
 mod faults;
 mod fuzz;

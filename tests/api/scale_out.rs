@@ -185,7 +185,7 @@ async fn two_instances_behind_haproxy_on_a_primary_and_its_replica() {
     pcn::db::create_database_if_missing(&admin, "pcn")
         .await
         .unwrap();
-    pcn::db::migrate(&clusters.primary).await.unwrap();
+    pcn::db::migrate(&clusters.primary, None).await.unwrap();
     // The standby has the schema once it has replayed that far.
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut standby = loop {

@@ -74,7 +74,7 @@ pub async fn activity(
 ) -> Result<HttpResponse, AppError> {
     let cfg = &state.config;
     let pool = state.pool.state();
-    let mut conn = state.pool.get().await?;
+    let mut conn = admin.db(&state).await?;
     let open = sessions::list_live(&mut conn, cfg.idle_timeout, cfg.session_lifetime, 300).await?;
     let recent = attempts::recent(&mut conn, 50).await?;
     let locked = attempts::locked_now(&mut conn).await?;

@@ -112,7 +112,7 @@ pub async fn list(
     let q = query.into_inner();
     let filter = q.filter();
     let after = q.after();
-    let mut conn = state.reader(user.last_write).await?;
+    let mut conn = user.reader(&state).await?;
     let (rows, more) = sales::list(&mut conn, &filter, after, PAGE_SIZE).await?;
     let people = sales::salespeople(&mut conn).await?;
     drop(conn);
@@ -199,12 +199,12 @@ pub async fn export(
 ) -> Result<HttpResponse, AppError> {
     const BATCH: i64 = 1000;
     let filter = query.into_inner().filter();
-    let last_write = user.last_write;
+    let (acting, last_write) = (user.acting(), user.last_write);
     csv::download("sales.csv", HEADER, move |after| {
         let (state, filter) = (state.clone(), filter.clone());
         async move {
             // A connection per batch: a slow download never holds one for long.
-            let mut conn = state.reader(last_write).await?;
+            let mut conn = state.reader(acting, last_write).await?;
             let (rows, more) = sales::list(&mut conn, &filter, after, BATCH).await?;
             Ok(Batch {
                 records: rows.iter().map(record).collect(),

@@ -219,7 +219,7 @@ pub async fn report(
         error = Some("Choose a period of at most five years; showing the last 12 months.");
         (from, to) = (default_from, today);
     }
-    let mut conn = state.reader(user.last_write).await?;
+    let mut conn = user.reader(&state).await?;
     let months = sales::by_month(&mut conn, from, to).await?;
     let people = sales::by_salesperson(&mut conn, from, to).await?;
     drop(conn);

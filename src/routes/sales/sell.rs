@@ -59,7 +59,7 @@ pub async fn form(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = user.db(&state).await?;
     let v = vehicles::find(&mut conn, path.into_inner())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -97,7 +97,7 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let form = form.into_inner();
-    let mut conn = state.pool.get().await?;
+    let mut conn = user.db(&state).await?;
     let v = vehicles::find(&mut conn, id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -37,7 +37,7 @@ async fn show_page(
     reason: String,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.reader(user.last_write).await?;
+    let mut conn = state.reader(user.acting(), user.last_write).await?;
     let s = sales::find(&mut conn, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -106,7 +106,7 @@ pub async fn void(
         )
         .await;
     }
-    let mut conn = state.pool.get().await?;
+    let mut conn = user.db(&state).await?;
     match sales::void(&mut conn, id, &reason, user.id).await? {
         VoidOutcome::Voided { vehicle_id } => {
             tracing::info!(sale_id = id, vehicle_id, user_id = user.id, "sale voided");

@@ -32,7 +32,7 @@ pub async fn archive(
         .ok_or(AppError::BadRequest(
             "This form has no version number. Reload the vehicle and try again.",
         ))?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = user.db(&state).await?;
     match vehicles::archive(&mut conn, id, version, user.id).await? {
         None => Err(AppError::NotFound),
         Some(ArchiveOutcome::Archived) => {

@@ -66,12 +66,12 @@ pub async fn export(
     let (filter, sort) = (query.filter(), query.sort());
     let today = state.today();
     let filename = format!("vehicles-{today}.csv");
-    let last_write = user.last_write;
+    let (acting, last_write) = (user.acting(), user.last_write);
     csv::download(&filename, HEADER, move |cursor: Option<Cursor>| {
         let (state, filter) = (state.clone(), filter.clone());
         async move {
             // A connection per batch: a slow download never holds one for long.
-            let mut conn = state.reader(last_write).await?;
+            let mut conn = state.reader(acting, last_write).await?;
             let (rows, more) =
                 vehicles::list(&mut conn, &filter, sort, cursor.as_ref(), BATCH, today).await?;
             Ok(Batch {

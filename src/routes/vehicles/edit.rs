@@ -151,7 +151,7 @@ pub async fn create(
         }
         Err(errors) => return Ok(invalid(errors, form)),
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = user.db(&state).await?;
     match vehicles::create(&mut conn, &fields, user.id).await? {
         Ok(id) => {
             tracing::info!(vehicle_id = id, user_id = user.id, "vehicle added");
@@ -170,7 +170,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = user.db(&state).await?;
     let vehicle = vehicles::find(&mut conn, path.into_inner())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -203,7 +203,7 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let form = form.into_inner();
-    let mut conn = state.pool.get().await?;
+    let mut conn = user.db(&state).await?;
     let page_for = |vehicle: &Vehicle| {
         Page::new(
             format!("Edit {}", vehicle.vehicle_number),

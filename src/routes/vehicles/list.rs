@@ -223,7 +223,7 @@ pub async fn list(
     let sort = query.sort();
     let cursor = query.cursor();
     let today = state.today();
-    let mut conn = state.reader(user.last_write).await?;
+    let mut conn = user.reader(&state).await?;
     let vehicles::Listing { rows, more, total } = vehicles::page(
         &mut conn,
         &filter,
@@ -248,7 +248,7 @@ pub async fn list(
     // behind would keep a new make out of the filter for the whole 30 s.
     let makes = match state.makes.fresh() {
         Some(makes) => makes,
-        None => state.makes.get(&mut *state.pool.get().await?).await?,
+        None => state.makes.get(&mut **user.db(&state).await?).await?,
     };
 
     let backwards = matches!(cursor, Some(Cursor::Before(..)));

@@ -73,7 +73,7 @@ pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = user.db(&state).await?;
     let editors = others(&mut conn, path.into_inner(), &user).await?;
     Ok(json(editors))
 }
@@ -93,7 +93,7 @@ pub async fn beat(
     form: web::Form<Beat>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let mut conn = state.pool.get().await?;
+    let mut conn = user.db(&state).await?;
     if crate::models::vehicles::find(&mut conn, id)
         .await?
         .is_none()

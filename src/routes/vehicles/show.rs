@@ -46,7 +46,7 @@ pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.reader(user.last_write).await?;
+    let mut conn = user.reader(&state).await?;
     let v = vehicles::find(&mut conn, path.into_inner())
         .await?
         .ok_or(AppError::NotFound)?;

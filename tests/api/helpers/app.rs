@@ -56,6 +56,8 @@ pub struct TestApp {
     pub database: String,
     pub db_url: String,
     pub client: reqwest::Client,
+    /// The running app's own state: its pool, as its handlers draw from it.
+    pub state: actix_web::web::Data<pcn::app::AppState>,
     server: Background,
 }
 
@@ -100,15 +102,15 @@ impl TestApp {
         config.hash_concurrency = 2;
         (options.tune)(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let server = Application::build(config, DB_RUNTIME.handle(), listener)
-            .expect("application")
-            .spawn()
-            .expect("server");
+        let built = Application::build(config, DB_RUNTIME.handle(), listener).expect("application");
+        let state = built.shared_state();
+        let server = built.spawn().expect("server");
         Self {
             address: format!("http://{}", server.addr),
             database,
             db_url,
             client: client(),
+            state,
             server,
         }
     }

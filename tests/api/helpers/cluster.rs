@@ -145,7 +145,7 @@ pub async fn fresh_database() -> String {
             conn.batch_execute(&format!("CREATE DATABASE {TEMPLATE_DB}"))
                 .await
                 .expect("create template");
-            db::migrate(&url_for(TEMPLATE_DB)).await.expect("migrate template");
+            db::migrate(&url_for(TEMPLATE_DB), None).await.expect("migrate template");
         })
         .await;
     let name = format!(

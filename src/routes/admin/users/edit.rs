@@ -24,7 +24,7 @@ pub(super) async fn edit_page(
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.db(admin.acting()).await?;
     let user = users::find(&mut conn, id).await?;
     let open_sessions = sessions::count_live_for_user(
         &mut conn,
@@ -115,7 +115,7 @@ pub async fn update(
         )
         .await;
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = admin.db(&state).await?;
     let outcome = users::update(
         &mut conn,
         id,

@@ -46,7 +46,7 @@ pub async fn list(
             _ => None,
         },
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = admin.db(&state).await?;
     let users = users::list(&mut conn, &filter).await?;
     Ok(render(
         StatusCode::OK,

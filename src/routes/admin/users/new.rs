@@ -110,7 +110,7 @@ pub async fn create(
         return Ok(again(errors));
     };
     let hash = state.passwords.hash(password).await?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = admin.db(&state).await?;
     let new = users::NewUser::new(&email, &first, &last, role, &hash);
     let user = match users::create(&mut conn, &new, Some(admin.id)).await? {
         Ok(user) => user,

@@ -28,7 +28,7 @@ pub async fn set_password(
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let mut conn = state.pool.get().await?;
+    let mut conn = admin.db(&state).await?;
     let user = users::find(&mut conn, id).await?;
     drop(conn);
     let policy = state
@@ -59,7 +59,7 @@ pub async fn set_password(
         }
     };
     let hash = state.passwords.hash(password).await?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = admin.db(&state).await?;
     let ended = users::set_password(&mut conn, id, &hash, Some(admin.id)).await?;
     Flash::success(format!(
         "New password set for {}; {ended} open session{} ended.",

@@ -17,7 +17,7 @@ pub async fn revoke_sessions(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let mut conn = state.pool.get().await?;
+    let mut conn = admin.db(&state).await?;
     let user = users::find(&mut conn, id).await?;
     // Signing yourself out everywhere keeps this session, so the page still works.
     let keep = (id == admin.id).then_some(admin.session_id);
