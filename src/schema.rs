@@ -14,6 +14,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    invitations (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Int8,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     sales (id) {
         id -> Int8,
         vehicle_id -> Int8,
@@ -150,6 +161,7 @@ diesel::joinable!(vehicles -> users (updated_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
+    invitations,
     sales,
     sales_daily,
     sessions,

@@ -28,6 +28,7 @@ pub mod attempts;
 pub mod audit;
 pub mod changes;
 pub mod demo;
+pub mod invitations;
 pub mod presence;
 pub mod sales;
 pub mod sessions;

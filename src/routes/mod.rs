@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod events;
 mod health;
+mod invite;
 mod login;
 mod sales;
 mod setup;
@@ -64,6 +65,8 @@ pub fn table() -> Vec<RouteDef> {
         POST "/logout"            VIEWER => login::logout;
         GET  "/setup"             PUBLIC => setup::form;
         POST "/setup"             PUBLIC => setup::submit;
+        GET  "/invite/{token}"    PUBLIC => invite::form;
+        POST "/invite/{token}"    PUBLIC => invite::submit;
         GET  "/account"           VIEWER => account::show;
         POST "/account/password"  VIEWER => account::change_password;
         GET  "/vehicles"                VIEWER => vehicles::list::list;

@@ -16,6 +16,7 @@ mod headers;
 mod helpers;
 mod hostile;
 mod instances;
+mod invitations;
 mod layers;
 mod live;
 mod load;

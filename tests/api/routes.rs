@@ -35,6 +35,8 @@ const EXPECTED: &[(&str, &str, Least)] = &[
     ("POST", "/logout", Viewer),
     ("GET", "/setup", Public),
     ("POST", "/setup", Public),
+    ("GET", "/invite/{token}", Public),
+    ("POST", "/invite/{token}", Public),
     ("GET", "/account", Viewer),
     ("POST", "/account/password", Viewer),
     ("GET", "/vehicles", Viewer),
@@ -152,6 +154,7 @@ fn concrete(path: &str, (vehicle, sale, user): (i64, i64, i64)) -> String {
     };
     path.replace("{id}", &id.to_string())
         .replace("{name}", "app.css")
+        .replace("{token}", "no-such-link")
 }
 
 async fn signed_in(app: &TestApp, role: &str) -> reqwest::Client {
@@ -348,7 +351,7 @@ async fn public_post_routes_refuse_a_bad_token_signed_out_and_store_nothing() {
         .collect();
     assert_eq!(
         public,
-        BTreeSet::from(["/login", "/setup"]),
+        BTreeSet::from(["/invite/{token}", "/login", "/setup"]),
         "sweep every public POST route here"
     );
     let count = async |sql: &str| {
@@ -434,4 +437,33 @@ async fn public_post_routes_refuse_a_bad_token_signed_out_and_store_nothing() {
     );
     assert_eq!(count("sessions").await, sessions + 1);
     assert_eq!(app.get_with(&c, "/account").await.status(), StatusCode::OK);
+
+    // /invite/{token}, for a person invited without a password.
+    let invited = app
+        .create_user("viewer", "ivo@dealer.example", PASSWORD)
+        .await;
+    let link = "a-link-of-the-tests-own";
+    app.exec(&format!(
+        "INSERT INTO invitations (token_hash, user_id) VALUES (sha256('{link}'::bytea), {invited})"
+    ))
+    .await;
+    let page = format!("/invite/{link}");
+    let choose = [("password", "quartz meadow lantern 31")];
+    let unchanged = "invitations WHERE ended_at IS NULL";
+    for (what, token) in bad_tokens(&app).await {
+        let (_, r) = signed_out_post(&app, &page, &page, &token, &choose).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "/invite with {what}");
+        assert_eq!(
+            count(unchanged).await,
+            1,
+            "/invite with {what} used the link"
+        );
+    }
+    let (_, r) = signed_out_post(&app, &page, &page, &Token::Own, &choose).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "/invite with its own token"
+    );
+    assert_eq!(count(unchanged).await, 0);
 }

@@ -10,7 +10,7 @@ use crate::{
     auth::{Admin, SignedIn},
     domain::{FieldErrors, PersonName, Role},
     models::{
-        audit, sessions,
+        audit, invitations, sessions,
         users::{self, UpdateOutcome},
     },
     web::{AppError, Flash, Page, render, see_other},
@@ -34,6 +34,7 @@ pub(super) async fn edit_page(
     )
     .await?;
     let audit = audit::recent(&mut conn, Some(id), 20).await?;
+    let link_open_until = invitations::open_until(&mut conn, id).await?;
     Ok(render(
         status,
         &FormPage {
@@ -51,6 +52,7 @@ pub(super) async fn edit_page(
             errors,
             roles: Role::ALL.to_vec(),
             open_sessions,
+            link_open_until,
             audit,
             is_self: admin.id == id,
             user: Some(user),

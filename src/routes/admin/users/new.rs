@@ -5,12 +5,15 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::FormPage;
+use super::{FormPage, answer_with_link};
 use crate::{
     app::AppState,
     auth::Admin,
     domain::{Email, FieldErrors, PersonName, Role},
-    models::users,
+    models::{
+        invitations::{self, Purpose},
+        users,
+    },
     web::{AppError, Flash, Page, render, see_other},
 };
 
@@ -35,6 +38,7 @@ fn new_page(
         open_sessions: 0,
         audit: Vec::new(),
         is_self: false,
+        link_open_until: None,
     }
 }
 
@@ -82,14 +86,20 @@ pub async fn create(
     if role.is_none() {
         errors.add("role", "Choose viewer, editor or admin.");
     }
-    let policy = state
-        .passwords
-        .check_policy(
-            SecretString::from(f.password),
-            vec![f.email.clone(), f.first_name.clone(), f.last_name.clone()],
-        )
-        .await?;
-    let password = errors.check("password", policy.map_err(|p| p.message()));
+    // No password: the person gets a link to choose their own.
+    let invite = f.password.is_empty();
+    let password = if invite {
+        None
+    } else {
+        let policy = state
+            .passwords
+            .check_policy(
+                SecretString::from(f.password),
+                vec![f.email.clone(), f.first_name.clone(), f.last_name.clone()],
+            )
+            .await?;
+        errors.check("password", policy.map_err(|p| p.message()))
+    };
     let again = |errors: FieldErrors| {
         let page = Page::new("Add a user", &session, Some(&admin)).section("admin");
         render(
@@ -104,12 +114,15 @@ pub async fn create(
             ),
         )
     };
-    let (Some(email), Some(first), Some(last), Some(role), Some(password)) =
-        (email, first, last, role, password)
+    let (Some(email), Some(first), Some(last), Some(role), true) =
+        (email, first, last, role, errors.is_empty())
     else {
         return Ok(again(errors));
     };
-    let hash = state.passwords.hash(password).await?;
+    let hash = match password {
+        Some(password) => state.passwords.hash(password).await?,
+        None => invitations::NO_PASSWORD_YET.to_string(),
+    };
     let mut conn = admin.db(&state).await?;
     let new = users::NewUser::new(&email, &first, &last, role, &hash);
     let user = match users::create(&mut conn, &new, Some(admin.id)).await? {
@@ -120,6 +133,9 @@ pub async fn create(
             return Ok(again(errors));
         }
     };
+    if invite {
+        return answer_with_link(&mut conn, &state, &session, &admin, &user, Purpose::Invite).await;
+    }
     Flash::success(format!(
         "Added {} as {}.",
         user.full_name(),

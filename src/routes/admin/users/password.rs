@@ -5,12 +5,12 @@ use actix_web::{HttpResponse, http::StatusCode, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::edit::edit_page;
+use super::{answer_with_link, edit::edit_page};
 use crate::{
     app::AppState,
     auth::Admin,
     domain::FieldErrors,
-    models::users,
+    models::{invitations::Purpose, users},
     web::{AppError, Flash, see_other},
 };
 
@@ -30,11 +30,16 @@ pub async fn set_password(
     let id = path.into_inner();
     let mut conn = admin.db(&state).await?;
     let user = users::find(&mut conn, id).await?;
+    let password = form.into_inner().password;
+    // No password: a reset link instead (the old password stops working).
+    if password.is_empty() {
+        return answer_with_link(&mut conn, &state, &session, &admin, &user, Purpose::Reset).await;
+    }
     drop(conn);
     let policy = state
         .passwords
         .check_policy(
-            SecretString::from(form.into_inner().password),
+            SecretString::from(password),
             vec![
                 user.email.clone(),
                 user.first_name.clone(),

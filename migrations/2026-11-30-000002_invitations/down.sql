@@ -1,0 +1,2 @@
+DROP FUNCTION pcn_accept_invitation(bytea, text);
+DROP TABLE invitations;

@@ -1,0 +1,42 @@
+-- Invitations and resets by link (issue #12 §2): an admin never needs to
+-- know a staff password. A link is valid 72 hours, once; only its SHA-256
+-- is stored. A newer link for the same person ends the older ones.
+CREATE TABLE invitations (
+    token_hash BYTEA PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    created_by BIGINT REFERENCES users (id),
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    expires_at TIMESTAMPTZ NOT NULL DEFAULT now() + interval '72 hours',
+    -- When it was used, or replaced by a newer link.
+    ended_at TIMESTAMPTZ
+);
+CREATE INDEX invitations_open_idx ON invitations (user_id) WHERE ended_at IS NULL;
+
+GRANT SELECT, INSERT, UPDATE (ended_at) ON invitations TO pcn_admin;
+GRANT SELECT ON invitations TO pcn_anon;
+
+-- Using a link: in one statement's transaction, the link ends (once: a
+-- second use finds it ended), the password is set and the person's
+-- sessions end. The signed-out role may do exactly this, and no other
+-- change to a password. Answers the user's id, or NULL for a link that is
+-- unknown, used, replaced or expired (or whose user is deactivated).
+CREATE FUNCTION pcn_accept_invitation(token bytea, new_hash text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE uid bigint;
+BEGIN
+    UPDATE invitations i SET ended_at = now()
+      FROM users u
+     WHERE i.token_hash = token AND i.ended_at IS NULL AND i.expires_at > now()
+       AND u.id = i.user_id AND u.active
+    RETURNING i.user_id INTO uid;
+    IF uid IS NULL THEN
+        RETURN NULL;
+    END IF;
+    UPDATE users SET password_hash = new_hash WHERE id = uid;
+    UPDATE sessions SET revoked_at = now() WHERE user_id = uid AND revoked_at IS NULL;
+    INSERT INTO audit_log (actor_id, action, target_user_id, details)
+    VALUES (uid, 'password set by link', uid, 'chosen through an invitation or reset link');
+    RETURN uid;
+END $$;
+REVOKE ALL ON FUNCTION pcn_accept_invitation(bytea, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pcn_accept_invitation(bytea, text) TO pcn_anon;
