@@ -187,3 +187,31 @@ async fn general_request_limit_answers_429_with_retry_after() {
     assert!(limited.headers().contains_key("retry-after"));
     assert!(limited.headers().contains_key("content-security-policy"));
 }
+
+#[tokio::test]
+async fn a_clients_own_x_forwarded_for_line_does_not_choose_its_address() {
+    // The proxy appends its own `X-Forwarded-For` line after whatever the
+    // client sent: every line counts, read from the right.
+    let app =
+        TestApp::with(crate::helpers::Options::default().env("PCN_TRUSTED_PROXIES", "127.0.0.1"))
+            .await;
+    for i in 0..3 {
+        let c = client();
+        let token = app.csrf_token_with(&c).await;
+        c.post(app.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .header("x-forwarded-for", "198.51.100.7")
+            .body(format!(
+                "csrf_token={token}&email=g%40x.example&password=nope+nope+nope"
+            ))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        app.scalar_text("SELECT string_agg(DISTINCT ip, ',') AS v FROM sign_in_attempts")
+            .await,
+        "198.51.100.7"
+    );
+}
