@@ -169,7 +169,9 @@ impl Application {
                 .wrap(from_fn(crate::web::body_deadline::body_deadline))
                 .wrap(from_fn(crate::web::rate_limit::limit_requests))
                 .wrap(sessions)
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(tracing_actix_web::TracingLogger::<
+                    crate::web::request_log::RequestLog,
+                >::new())
                 .wrap(from_fn(security_headers))
                 // Outermost, so error pages are compressed too. Form tokens
                 // are masked per page (`token::mask`), so compressing pages
