@@ -27,7 +27,12 @@ use crate::{
     web::{AppError, headers::security_headers},
 };
 
+/// The session cookie over plain http.
 pub const COOKIE_NAME: &str = "pcn";
+/// The session cookie when cookies are `Secure`: a `__Host-` name, which
+/// browsers accept only from https, with `Path=/` and no `Domain`, so no
+/// neighbouring host or path can set or shadow it.
+pub const SECURE_COOKIE_NAME: &str = "__Host-pcn";
 
 /// The cookie-signing key: configured, or generated once into the data folder.
 pub fn session_key(config: &Config) -> anyhow::Result<Key> {
@@ -129,10 +134,17 @@ impl Application {
         } = self;
         let live = std::sync::Arc::clone(&state.live);
         let secure = state.config.secure_cookies();
+        let cookie_name = if secure {
+            SECURE_COOKIE_NAME
+        } else {
+            COOKIE_NAME
+        };
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-                .cookie_name(COOKIE_NAME.into())
+                .cookie_name(cookie_name.into())
                 .cookie_secure(secure)
+                .cookie_path("/".into())
+                .cookie_domain(None)
                 .cookie_http_only(true)
                 .cookie_same_site(SameSite::Lax)
                 .cookie_content_security(CookieContentSecurity::Signed)
