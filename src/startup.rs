@@ -175,11 +175,12 @@ impl Application {
                 // one is the outermost and sees a request first. So a request
                 // passes: compression → security headers (which also turn every error into
                 // a rendered page) → request log span → cookie session →
-                // request limit (per session or address) → body deadline →
-                // session lookup and CSRF check → the route.
+                // body deadline → session lookup and CSRF check → request
+                // limit (per session the lookup confirmed, else per address)
+                // → the route.
+                .wrap(from_fn(crate::web::rate_limit::limit_requests))
                 .wrap(from_fn(crate::auth::session::authenticate))
                 .wrap(from_fn(crate::web::body_deadline::body_deadline))
-                .wrap(from_fn(crate::web::rate_limit::limit_requests))
                 .wrap(sessions)
                 .wrap(tracing_actix_web::TracingLogger::<
                     crate::web::request_log::RequestLog,

@@ -215,3 +215,54 @@ async fn a_clients_own_x_forwarded_for_line_does_not_choose_its_address() {
         "198.51.100.7"
     );
 }
+
+#[tokio::test]
+async fn stale_session_cookies_share_their_addresss_request_limit() {
+    // Ten cookies of sessions that have ended, made on an instance without
+    // a limit; the limited one must not give each a bucket of its own.
+    let app = TestApp::with(crate::helpers::Options::default().env("PCN_RATE_LIMIT", "1")).await;
+    let other = app.sibling().await;
+    other
+        .create_user("viewer", "v@dealer.example", PASSWORD)
+        .await;
+    let mut stale = Vec::new();
+    for _ in 0..10 {
+        let c = client();
+        let r = other.sign_in_with(&c, "v@dealer.example", PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        stale.push(crate::helpers::session_cookie(&r).expect("a session cookie"));
+    }
+    let live = client();
+    let r = other
+        .sign_in_with(&live, "v@dealer.example", PASSWORD)
+        .await;
+    let live_cookie = crate::helpers::session_cookie(&r).expect("a session cookie");
+    app.exec("UPDATE sessions SET revoked_at = now() WHERE id < (SELECT max(id) FROM sessions)")
+        .await;
+
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut limited = 0;
+    for cookie in &stale {
+        let r = bare
+            .get(app.url("/login"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+        }
+    }
+    assert!(limited > 0, "ten stale cookies got ten buckets");
+    // A live session still has a limit of its own, apart from the address.
+    let r = bare
+        .get(app.url("/account"))
+        .header("cookie", &live_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
