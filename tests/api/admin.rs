@@ -287,3 +287,33 @@ async fn deactivation_role_change_password_reset_and_revoke_end_sessions_at_once
         assert!(activity.contains(expected), "{expected}");
     }
 }
+
+#[tokio::test]
+async fn an_email_with_an_invisible_character_is_refused_beside_its_field() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin").await;
+    for email in [
+        "admin@dealer.example\u{200B}",
+        "ad\u{200D}min@dealer.example",
+        "admin@dealer\u{00AD}.example",
+    ] {
+        let r = app
+            .post(
+                "/admin/users",
+                &[
+                    ("email", email),
+                    ("first_name", "Ann"),
+                    ("last_name", "Lee"),
+                    ("role", "viewer"),
+                    ("password", NEW),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{email:?}");
+        let error = Html::parse(&r.text().await.unwrap())
+            .field_error("email")
+            .unwrap_or_default();
+        assert!(error.contains("invisible"), "{email:?}: {error:?}");
+    }
+    assert_eq!(app.scalar_i64("SELECT count(*) AS v FROM users").await, 1);
+}
