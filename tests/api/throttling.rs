@@ -266,3 +266,31 @@ async fn stale_session_cookies_share_their_addresss_request_limit() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn sign_in_attempts_older_than_ninety_days_are_pruned() {
+    let app = TestApp::spawn().await;
+    app.exec(
+        "INSERT INTO sign_in_attempts (email, ip, attempted_at, outcome) VALUES \
+           ('old@x.example', '192.0.2.1', now() - interval '91 days', 'failure'), \
+           ('old@x.example', '192.0.2.1', now() - interval '400 days', 'success'), \
+           ('kept@x.example', '192.0.2.1', now() - interval '89 days', 'failure'), \
+           ('kept@x.example', '192.0.2.1', now() - interval '1 minute', 'success')",
+    )
+    .await;
+    let mut conn = app.db().await;
+    let removed = pcn::models::attempts::forget_old(&mut conn)
+        .await
+        .expect("prune");
+    assert_eq!(removed, 2);
+    assert_eq!(
+        app.scalar_text("SELECT string_agg(DISTINCT email, ',') AS v FROM sign_in_attempts")
+            .await,
+        "kept@x.example"
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) AS v FROM sign_in_attempts")
+            .await,
+        2
+    );
+}
