@@ -20,6 +20,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub pool_size: u32,
     pub public_url: String,
+    /// The origin (scheme, host, port) of `PCN_PUBLIC_URL`: forms must come
+    /// from exactly there. `None` when it is unset (then `public_url` is
+    /// made up from the bind address, which browsers may never see).
+    pub public_origin: Option<Origin>,
     /// Base64 of at least 64 bytes; generated into `data_dir` when absent.
     pub session_key: Option<SecretString>,
     pub idle_timeout: Duration,
@@ -75,6 +79,7 @@ impl Config {
             }
         }
         let bind = get("PCN_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let public_url_configured = get("PCN_PUBLIC_URL").is_some();
         let public_url = get("PCN_PUBLIC_URL")
             .unwrap_or_else(|| format!("http://{bind}"))
             .trim_end_matches('/')
@@ -82,6 +87,15 @@ impl Config {
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             return Err(bad("PCN_PUBLIC_URL", "must start with http:// or https://"));
         }
+        let public_origin = match public_url_configured {
+            false => None,
+            true => Some(Origin::of_url(&public_url).ok_or_else(|| {
+                bad(
+                    "PCN_PUBLIC_URL",
+                    format!("expected http(s)://host[:port][/path], got {public_url:?}"),
+                )
+            })?),
+        };
         let timezone = match get("PCN_TIMEZONE") {
             None => chrono_tz::UTC,
             Some(tz) => tz
@@ -128,6 +142,7 @@ impl Config {
             data_dir: get("PCN_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
             pool_size,
             public_url,
+            public_origin,
             session_key,
             idle_timeout: minutes("PCN_IDLE_TIMEOUT", 30)?,
             session_lifetime: minutes("PCN_SESSION_LIFETIME", 720)?,
@@ -167,6 +182,67 @@ fn parse_net(s: &str) -> Result<IpNet, ConfigError> {
                 format!("not an address or network: {s:?}"),
             )
         })
+}
+
+/// A web origin: scheme, host and port, compared as browsers compare them
+/// (scheme and host in lower case, a default port the same as none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    /// The value of an `Origin` header: `scheme://host[:port]`, nothing
+    /// more. `null`, and anything else, is `None`.
+    pub fn of_header(value: &str) -> Option<Self> {
+        let (scheme, authority) = value.split_once("://")?;
+        Self::parse(scheme, authority)
+    }
+
+    /// The origin of a URL: its authority, whatever path follows.
+    pub fn of_url(url: &str) -> Option<Self> {
+        let (scheme, rest) = url.split_once("://")?;
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        Self::parse(scheme, &rest[..end])
+    }
+
+    fn parse(scheme: &str, authority: &str) -> Option<Self> {
+        let scheme = scheme.to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "http" => 80,
+            "https" => 443,
+            _ => return None,
+        };
+        let (host, port) = match authority.strip_prefix('[') {
+            // An IPv6 literal: `[::1]` or `[::1]:8080`.
+            Some(v6) => {
+                let (addr, after) = v6.split_once(']')?;
+                addr.parse::<std::net::Ipv6Addr>().ok()?;
+                (format!("[{addr}]"), after)
+            }
+            None => {
+                let (host, port) = authority
+                    .find(':')
+                    .map_or((authority, ""), |at| authority.split_at(at));
+                let name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+                if host.is_empty() || !host.chars().all(name) {
+                    return None;
+                }
+                (host.to_string(), port)
+            }
+        };
+        let port = match port {
+            "" => default_port,
+            p => p.strip_prefix(':')?.parse().ok()?,
+        };
+        Some(Self {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
 }
 
 /// The signing key must be long enough for HMAC-SHA512 (actix-session's `Key`).
@@ -228,6 +304,35 @@ mod tests {
             let err = cfg(&[(k, v)]).unwrap_err();
             assert_eq!(err.name, k);
         }
+    }
+
+    #[test]
+    fn the_public_origin_is_scheme_host_and_port_and_only_when_configured() {
+        assert_eq!(cfg(&[]).unwrap().public_origin, None);
+        let c = cfg(&[("PCN_PUBLIC_URL", "https://PCN.example/app/")]).unwrap();
+        let origin = c.public_origin.unwrap();
+        for same in [
+            "https://pcn.example",
+            "https://pcn.example:443",
+            "HTTPS://Pcn.Example",
+        ] {
+            assert_eq!(Origin::of_header(same).as_ref(), Some(&origin), "{same}");
+        }
+        for other in [
+            "http://pcn.example",
+            "https://pcn.example:8443",
+            "https://pcn.example.evil.example",
+            "https://evil.example",
+            "https://pcn.example/",
+            "https://user@pcn.example",
+            "null",
+            "",
+        ] {
+            assert_ne!(Origin::of_header(other).as_ref(), Some(&origin), "{other}");
+        }
+        let v6 = Origin::of_url("http://[::1]:8080").unwrap();
+        assert_eq!(Origin::of_header("http://[::1]:8080"), Some(v6));
+        assert!(cfg(&[("PCN_PUBLIC_URL", "https://")]).is_err());
     }
 
     #[test]

@@ -28,7 +28,8 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         // One line per request as its span closes: method, route, status,
-        // request id and time taken (tracing-actix-web's root span).
+        // request id and time taken (tracing-actix-web's root span, as
+        // `web::request_log` builds it: our client address, no tokens).
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .init();
     let cli = Cli::parse();

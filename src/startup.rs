@@ -27,7 +27,12 @@ use crate::{
     web::{AppError, headers::security_headers},
 };
 
+/// The session cookie over plain http.
 pub const COOKIE_NAME: &str = "pcn";
+/// The session cookie when cookies are `Secure`: a `__Host-` name, which
+/// browsers accept only from https, with `Path=/` and no `Domain`, so no
+/// neighbouring host or path can set or shadow it.
+pub const SECURE_COOKIE_NAME: &str = "__Host-pcn";
 
 /// The cookie-signing key: configured, or generated once into the data folder.
 pub fn session_key(config: &Config) -> anyhow::Result<Key> {
@@ -137,10 +142,17 @@ impl Application {
         } = self;
         let live = std::sync::Arc::clone(&state.live);
         let secure = state.config.secure_cookies();
+        let cookie_name = if secure {
+            SECURE_COOKIE_NAME
+        } else {
+            COOKIE_NAME
+        };
         let server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-                .cookie_name(COOKIE_NAME.into())
+                .cookie_name(cookie_name.into())
                 .cookie_secure(secure)
+                .cookie_path("/".into())
+                .cookie_domain(None)
                 .cookie_http_only(true)
                 .cookie_same_site(SameSite::Lax)
                 .cookie_content_security(CookieContentSecurity::Signed)
@@ -171,13 +183,16 @@ impl Application {
                 // one is the outermost and sees a request first. So a request
                 // passes: compression → security headers (which also turn every error into
                 // a rendered page) → request log span → cookie session →
-                // request limit (per session or address) → body deadline →
-                // session lookup and CSRF check → the route.
+                // body deadline → session lookup and CSRF check → request
+                // limit (per session the lookup confirmed, else per address)
+                // → the route.
+                .wrap(from_fn(crate::web::rate_limit::limit_requests))
                 .wrap(from_fn(crate::auth::session::authenticate))
                 .wrap(from_fn(crate::web::body_deadline::body_deadline))
-                .wrap(from_fn(crate::web::rate_limit::limit_requests))
                 .wrap(sessions)
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(tracing_actix_web::TracingLogger::<
+                    crate::web::request_log::RequestLog,
+                >::new())
                 .wrap(from_fn(security_headers))
                 // Outermost, so error pages are compressed too. Form tokens
                 // are masked per page (`token::mask`), so compressing pages

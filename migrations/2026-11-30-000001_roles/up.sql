@@ -87,7 +87,8 @@ GRANT EXECUTE ON FUNCTION pcn_session(bytea, interval, interval) TO pcn_anon, pc
 -- Throttling and the activity page.
 GRANT SELECT, INSERT, UPDATE (outcome, user_id) ON sign_in_attempts TO pcn_anon;
 GRANT SELECT ON sign_in_attempts TO pcn_admin;
-GRANT SELECT, DELETE ON sign_in_attempts TO pcn_system;
+-- Pruning after 90 days (row locks of SKIP LOCKED need an UPDATE grant).
+GRANT SELECT, DELETE, UPDATE (outcome) ON sign_in_attempts TO pcn_system;
 GRANT USAGE ON SEQUENCE sign_in_attempts_id_seq TO pcn_anon;
 
 GRANT SELECT, DELETE ON setup_tokens TO pcn_anon;

@@ -1,5 +1,7 @@
 //! CSRF defence (SPEC §5.3): a synchronizer token in every form, plus refusing
-//! cross-site `Sec-Fetch-Site` and foreign `Origin` on unsafe methods.
+//! cross-site `Sec-Fetch-Site` and foreign `Origin` on unsafe methods. With
+//! `PCN_PUBLIC_URL` set, `Origin` must be exactly its scheme, host and port;
+//! without it, the host this request names.
 //!
 //! Signed in, the token is derived from the session token, so it is bound to
 //! that session; before sign-in it is a random value in the signed cookie.
@@ -7,6 +9,8 @@
 use actix_web::{dev::ServiceRequest, http::header, web::Bytes};
 use base64::Engine as _;
 use subtle::ConstantTimeEq as _;
+
+use crate::config::Origin;
 
 pub use crate::web::identity::PRE_SESSION_KEY;
 pub const FIELD: &str = "csrf_token";
@@ -37,10 +41,15 @@ pub fn derive(session_token: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
 }
 
-/// Checks origin headers, then the token in the form body (which is put back
-/// for the handler to read).
-pub async fn check(req: &mut ServiceRequest, expected: Option<&str>) -> Verdict {
-    if is_cross_site(req) {
+/// Checks origin headers (against `public`, the configured origin, when
+/// there is one), then the token in the form body (which is put back for the
+/// handler to read).
+pub async fn check(
+    req: &mut ServiceRequest,
+    expected: Option<&str>,
+    public: Option<&Origin>,
+) -> Verdict {
+    if is_cross_site(req, public) {
         return Verdict::CrossSite;
     }
     let is_form = req
@@ -71,7 +80,7 @@ pub async fn check(req: &mut ServiceRequest, expected: Option<&str>) -> Verdict 
     }
 }
 
-fn is_cross_site(req: &ServiceRequest) -> bool {
+fn is_cross_site(req: &ServiceRequest, public: Option<&Origin>) -> bool {
     let h = req.headers();
     if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok())
         && !matches!(site, "same-origin" | "none")
@@ -82,7 +91,12 @@ fn is_cross_site(req: &ServiceRequest) -> bool {
         let Ok(origin) = origin.to_str() else {
             return true;
         };
-        // Compare with the host this request was sent to, not a configured URL.
+        // Where users reach PCN is known: the host headers (which a proxy,
+        // or anyone before it, may set) have nothing to say.
+        if let Some(public) = public {
+            return Origin::of_header(origin).as_ref() != Some(public);
+        }
+        // Not configured: compare with the host this request was sent to.
         let host = req.connection_info().host().to_ascii_lowercase();
         let origin_host = origin
             .strip_prefix("https://")

@@ -68,10 +68,13 @@ pub async fn authenticate(
             Some(c) => Some(c.csrf.clone()),
             None => session.get::<String>(csrf::PRE_SESSION_KEY).ok().flatten(),
         };
-        let verdict = csrf::check(&mut req, expected.as_deref()).await;
+        let public = state.config.public_origin.as_ref();
+        let verdict = csrf::check(&mut req, expected.as_deref(), public).await;
         // Signed-in requests are refused here; signed-out ones go on, so a
         // protected route can answer "sign in" first (SPEC §4's order).
-        if current.is_some() && verdict != csrf::Verdict::Valid {
+        // `/setup` too: someone is signed in, so it is gone, and its handler
+        // answers 404 before it asks for the token, as to everyone.
+        if current.is_some() && verdict != csrf::Verdict::Valid && req.path() != "/setup" {
             return Ok(req.error_response(AppError::Forbidden(verdict.message())));
         }
         req.extensions_mut().insert(verdict);

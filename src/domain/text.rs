@@ -58,6 +58,49 @@ pub fn cleaned(input: &str, max: usize) -> String {
         .collect()
 }
 
+/// Characters that show nothing, or change how their neighbours show:
+/// general category Cf (format: zero-width space and joiners, bidi
+/// controls, the soft hyphen, tags, …) and the other default-ignorable code
+/// points (variation selectors, the combining grapheme joiner, Hangul
+/// fillers). A name that holds one looks the same as one that does not.
+///
+/// A hand list (the standard library has no general categories, and this
+/// is not worth a dependency): every Cf code point of Unicode 15 (checked
+/// against Python's `unicodedata`, Unicode 14, plus 15's Egyptian format
+/// controls 13439–1343F) and the Default_Ignorable_Code_Point ranges of
+/// `DerivedCoreProperties.txt`, whose unassigned code points are included
+/// so that later additions there are covered. Cc is `char::is_control`.
+pub fn is_invisible(c: char) -> bool {
+    const RANGES: &[(char, char)] = &[
+        ('\u{00AD}', '\u{00AD}'),   // soft hyphen
+        ('\u{034F}', '\u{034F}'),   // combining grapheme joiner
+        ('\u{0600}', '\u{0605}'),   // Arabic number signs
+        ('\u{061C}', '\u{061C}'),   // Arabic letter mark
+        ('\u{06DD}', '\u{06DD}'),   // Arabic end of ayah
+        ('\u{070F}', '\u{070F}'),   // Syriac abbreviation mark
+        ('\u{0890}', '\u{0891}'),   // Arabic pound and piastre marks above
+        ('\u{08E2}', '\u{08E2}'),   // Arabic disputed end of ayah
+        ('\u{115F}', '\u{1160}'),   // Hangul choseong and jungseong fillers
+        ('\u{17B4}', '\u{17B5}'),   // Khmer inherent vowels
+        ('\u{180B}', '\u{180F}'),   // Mongolian variation selectors, vowel separator
+        ('\u{200B}', '\u{200F}'),   // zero-width space, non-joiner, joiner; LRM, RLM
+        ('\u{202A}', '\u{202E}'),   // bidi embeddings and overrides
+        ('\u{2060}', '\u{206F}'),   // word joiner, invisible operators, bidi isolates
+        ('\u{3164}', '\u{3164}'),   // Hangul filler
+        ('\u{FE00}', '\u{FE0F}'),   // variation selectors
+        ('\u{FEFF}', '\u{FEFF}'),   // zero-width no-break space (BOM)
+        ('\u{FFA0}', '\u{FFA0}'),   // halfwidth Hangul filler
+        ('\u{FFF0}', '\u{FFFB}'),   // interlinear annotation controls
+        ('\u{110BD}', '\u{110BD}'), // Kaithi number sign
+        ('\u{110CD}', '\u{110CD}'), // Kaithi number sign above
+        ('\u{13430}', '\u{1343F}'), // Egyptian hieroglyph format controls
+        ('\u{1BCA0}', '\u{1BCA3}'), // shorthand format controls
+        ('\u{1D173}', '\u{1D17A}'), // musical symbol beams and phrases
+        ('\u{E0000}', '\u{E0FFF}'), // tags, variation selectors supplement
+    ];
+    RANGES.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

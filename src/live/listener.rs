@@ -16,6 +16,7 @@ use super::{Change, Hub, Message};
 use crate::{
     db,
     models::{
+        attempts,
         changes::{self, After},
         presence,
     },
@@ -25,7 +26,8 @@ use crate::{
 /// that a server gone silent is noticed (the socket's watchdog fails it).
 const QUIET: Duration = Duration::from_secs(30);
 
-/// How often an instance clears presence rows left long ago (`presence`).
+/// How often an instance clears presence rows left long ago (`presence`)
+/// and sign-in attempts past keeping (`attempts::forget_old`).
 const TIDY: Duration = Duration::from_secs(600);
 
 /// How many missed changes a reconnect reads back at most; beyond that,
@@ -113,6 +115,11 @@ async fn listen(
         if tidied.elapsed() >= TIDY {
             tidied = tokio::time::Instant::now();
             presence::forget_stale(&mut conn).await?;
+            // Not worth the listening connection: a failure here (a
+            // statement timeout, say) is left for the next round.
+            if let Err(e) = attempts::forget_old(&mut conn).await {
+                tracing::warn!(error = %e, "could not delete old sign-in attempts");
+            }
         }
         match tokio::time::timeout(QUIET, notifications.recv()).await {
             Ok(Some(payload)) => match Message::parse(&payload) {

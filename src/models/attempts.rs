@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use diesel::{
     ExpressionMethods as _, QueryDsl as _, QueryResult, QueryableByName,
     prelude::Queryable,
-    sql_types::{Int8, Text, Timestamptz},
+    sql_types::{Int4, Int8, Text, Timestamptz},
 };
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 
@@ -19,6 +19,14 @@ use crate::schema::{sign_in_attempts, users};
 pub const EMAIL_LIMIT: i64 = 5;
 pub const ADDRESS_LIMIT: i64 = 20;
 pub const WINDOW_MINUTES: i64 = 15;
+
+/// How long attempts are kept (`forget_old`): throttling looks back
+/// `WINDOW_MINUTES`, the activity page at the newest; the rest is there to
+/// look back on an incident for a while, not for ever.
+pub const KEEP_DAYS: i32 = 90;
+/// Rows deleted per statement, and statements per `forget_old` at most.
+const FORGET_BATCH: i64 = 5_000;
+const FORGET_BATCHES: usize = 20;
 
 // The one rule for which attempts count against a limit, written once and
 // used both by `reserve` (which refuses) and `locked_now` (which the activity
@@ -216,6 +224,32 @@ pub async fn recent(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec
         .limit(limit)
         .load(conn)
         .await
+}
+
+/// Deletes attempts older than `KEEP_DAYS`, the oldest first and a batch
+/// per statement, so that a first run on a large table never holds one
+/// long statement (what is left goes on the next run). Rows that another
+/// instance is deleting at the same moment are skipped, not waited for.
+/// Returns how many were deleted.
+pub async fn forget_old(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
+    let mut removed = 0;
+    for _ in 0..FORGET_BATCHES {
+        let deleted = diesel::sql_query(
+            "DELETE FROM sign_in_attempts WHERE id IN ( \
+               SELECT id FROM sign_in_attempts \
+               WHERE attempted_at < now() - make_interval(days => $1) \
+               ORDER BY attempted_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<Int4, _>(KEEP_DAYS)
+        .bind::<Int8, _>(FORGET_BATCH)
+        .execute(conn)
+        .await?;
+        removed += deleted;
+        if (deleted as i64) < FORGET_BATCH {
+            break;
+        }
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]

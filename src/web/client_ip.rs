@@ -3,16 +3,26 @@
 
 use std::net::IpAddr;
 
-use actix_web::HttpRequest;
+use actix_web::{HttpRequest, http::header::HeaderMap};
 use ipnet::IpNet;
 
 pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> String {
     let peer = req.peer_addr().map(|a| a.ip());
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    resolve(peer, forwarded, trusted).map_or_else(|| "unknown".into(), |ip| ip.to_string())
+    let forwarded = (!trusted.is_empty()).then(|| forwarded_for(req.headers()));
+    resolve(peer, forwarded.as_deref(), trusted)
+        .map_or_else(|| "unknown".into(), |ip| ip.to_string())
+}
+
+/// Every `X-Forwarded-For` line, in order, as one list. A proxy may append a
+/// line of its own rather than extend the client's, so the first line alone
+/// is whatever the client wrote. A line that is not text becomes a hop that
+/// is no address, which stops the walk in `resolve` there.
+fn forwarded_for(headers: &HeaderMap) -> String {
+    headers
+        .get_all("x-forwarded-for")
+        .map(|line| line.to_str().unwrap_or("?"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub fn resolve(peer: Option<IpAddr>, forwarded: Option<&str>, trusted: &[IpNet]) -> Option<IpAddr> {
@@ -67,5 +77,17 @@ mod tests {
             resolve(Some(ip("10.0.0.2")), Some("garbage"), &trusted),
             Some(ip("10.0.0.2"))
         );
+    }
+
+    #[test]
+    fn every_forwarded_for_line_counts_so_the_clients_own_line_is_not_believed() {
+        // The client sent the first line; the trusted proxy appended the second.
+        let trusted = vec!["10.0.0.0/8".parse().unwrap()];
+        let req = actix_web::test::TestRequest::default()
+            .peer_addr("10.0.0.2:4000".parse().unwrap())
+            .append_header(("x-forwarded-for", "6.6.6.6"))
+            .append_header(("x-forwarded-for", "198.51.100.7, 10.0.0.5"))
+            .to_http_request();
+        assert_eq!(client_ip(&req, &trusted), "198.51.100.7");
     }
 }

@@ -1,5 +1,6 @@
 //! What every page shares: errors as pages, the layout context, assets,
-//! security headers, the request limit and the body deadline.
+//! security headers, the request limit, the request log and the body
+//! deadline.
 
 pub mod assets;
 pub mod body_deadline;
@@ -12,6 +13,7 @@ pub mod headers;
 pub mod identity;
 pub mod page;
 pub mod rate_limit;
+pub mod request_log;
 
 pub use error::AppError;
 pub use page::{Flash, Page, render, see_other};

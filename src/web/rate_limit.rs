@@ -1,17 +1,24 @@
 //! A general request limit per client, in this instance's memory (SPEC §5.4):
 //! per session when signed in, per address otherwise. Security rules
 //! (sign-in throttling, sessions) live in the database instead.
+//!
+//! It runs inside `auth::session::authenticate`, so "signed in" means a
+//! session the database confirmed: the session id a cookie merely claims
+//! (an ended session, say) is not a key, or every old cookie would be a
+//! bucket of its own.
 
-use actix_session::SessionExt as _;
 use actix_web::{
-    Error,
+    Error, HttpMessage as _,
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     middleware::Next,
     web,
 };
 
-use crate::{app::AppState, web::AppError};
+use crate::{
+    app::AppState,
+    web::{AppError, identity::SignedIn},
+};
 
 pub async fn limit_requests(
     req: ServiceRequest,
@@ -20,12 +27,13 @@ pub async fn limit_requests(
     if let Some(state) = req.app_data::<web::Data<AppState>>()
         && req.path() != "/healthz"
     {
-        let key = match req
-            .get_session()
-            .get::<String>(crate::web::identity::SID_KEY)
-        {
-            Ok(Some(sid)) => format!("s:{sid}"),
-            _ => format!(
+        let session = req
+            .extensions()
+            .get::<Option<SignedIn>>()
+            .and_then(|current| current.as_ref().map(|c| c.session_id));
+        let key = match session {
+            Some(id) => format!("s:{id}"),
+            None => format!(
                 "a:{}",
                 crate::web::client_ip::client_ip(req.request(), &state.config.trusted_proxies)
             ),

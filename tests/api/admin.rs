@@ -287,3 +287,80 @@ async fn deactivation_role_change_password_reset_and_revoke_end_sessions_at_once
         assert!(activity.contains(expected), "{expected}");
     }
 }
+
+#[tokio::test]
+async fn an_admin_setting_their_own_password_here_is_sent_to_their_account_page() {
+    let app = TestApp::spawn().await;
+    let me = app.signed_in_as("admin").await;
+    // The edit page of one's own account offers no password form, but the way to it.
+    let page = app
+        .get(&format!("/admin/users/{me}/edit"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let page = Html::parse(&page);
+    assert!(
+        page.first(&format!("form[action='/admin/users/{me}/password']"))
+            .is_none()
+    );
+    assert!(page.first("#own-password a[href='/account']").is_some());
+    // Posted anyway (without the current password): refused, sent to /account.
+    let r = app
+        .post(&format!("/admin/users/{me}/password"), &[("password", NEW)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/account");
+    let account = app.get("/account").await;
+    assert_eq!(account.status(), StatusCode::OK, "still signed in");
+    assert!(
+        account
+            .text()
+            .await
+            .unwrap()
+            .contains("enter your current password")
+    );
+    // The password did not change.
+    assert_eq!(
+        app.sign_in_with(&client(), "admin@dealer.example", NEW)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.sign_in_with(&client(), "admin@dealer.example", PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn an_email_with_an_invisible_character_is_refused_beside_its_field() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin").await;
+    for email in [
+        "admin@dealer.example\u{200B}",
+        "ad\u{200D}min@dealer.example",
+        "admin@dealer\u{00AD}.example",
+    ] {
+        let r = app
+            .post(
+                "/admin/users",
+                &[
+                    ("email", email),
+                    ("first_name", "Ann"),
+                    ("last_name", "Lee"),
+                    ("role", "viewer"),
+                    ("password", NEW),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{email:?}");
+        let error = Html::parse(&r.text().await.unwrap())
+            .field_error("email")
+            .unwrap_or_default();
+        assert!(error.contains("invisible"), "{email:?}: {error:?}");
+    }
+    assert_eq!(app.scalar_i64("SELECT count(*) AS v FROM users").await, 1);
+}

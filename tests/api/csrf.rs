@@ -101,3 +101,59 @@ async fn signed_out_post_to_a_protected_route_is_sent_to_sign_in_first() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/login?next=%2Faccount%2Fpassword");
 }
+
+#[tokio::test]
+async fn with_a_public_url_origin_must_match_its_scheme_host_and_port() {
+    let app = TestApp::with(
+        crate::helpers::Options::default().env("PCN_PUBLIC_URL", "https://pcn.dealer.example"),
+    )
+    .await;
+    // The cookie is `Secure` now, which a client keeps for https only: carry it by hand.
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = bare.get(app.url("/login")).send().await.unwrap();
+    let cookie = crate::helpers::session_cookie(&form).expect("a cookie for the form");
+    let token = crate::helpers::csrf_from(&form.text().await.unwrap());
+    let send = async |origin: &str, forwarded_host: Option<&str>| {
+        let mut r = bare
+            .post(app.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", &cookie)
+            .header("origin", origin);
+        if let Some(host) = forwarded_host {
+            r = r.header("x-forwarded-host", host);
+        }
+        r.body(format!(
+            "csrf_token={token}&email=nobody%40dealer.example&password=not+the+password"
+        ))
+        .send()
+        .await
+        .unwrap()
+    };
+    for (origin, forwarded_host) in [
+        // What the host headers say does not matter: they can be set by anyone.
+        ("https://evil.example", Some("evil.example")),
+        ("http://pcn.dealer.example", Some("pcn.dealer.example")),
+        ("http://pcn.dealer.example", None),
+        ("https://pcn.dealer.example:8443", None),
+        ("https://pcn.dealer.example.evil.example", None),
+        ("null", None),
+    ] {
+        let r = send(origin, forwarded_host).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "Origin: {origin}");
+        assert!(
+            r.text().await.unwrap().contains("sent from another site"),
+            "Origin: {origin}"
+        );
+    }
+    // The public URL's own origin is accepted, whatever the Host header says.
+    for origin in [
+        "https://pcn.dealer.example",
+        "https://PCN.dealer.example:443",
+    ] {
+        let r = send(origin, None).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "Origin: {origin}");
+    }
+}

@@ -221,6 +221,23 @@ async fn nobody_can_delete_a_sale_its_history_or_the_audit_log() {
 }
 
 #[tokio::test]
+async fn the_instances_housekeeping_runs_as_its_own_role() {
+    let app = TestApp::spawn().await;
+    app.exec(
+        "INSERT INTO sign_in_attempts (email, ip, attempted_at, outcome) \
+         VALUES ('old@example.com', '10.0.0.1', now() - interval '100 days', 'failure')",
+    )
+    .await;
+    let mut conn = acting(&app, DbRole::System, None).await;
+    assert_eq!(pcn::models::attempts::forget_old(&mut conn).await, Ok(1));
+    assert!(pcn::models::presence::forget_stale(&mut conn).await.is_ok());
+    assert_denied(
+        run(&mut conn, "SELECT id FROM audit_log").await,
+        "housekeeping reading the audit",
+    );
+}
+
+#[tokio::test]
 async fn signed_out_requests_reach_no_inventory() {
     let app = TestApp::spawn().await;
     some_sale(&app).await;

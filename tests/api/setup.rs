@@ -154,3 +154,34 @@ async fn parallel_setups_create_exactly_one_admin() {
     assert_eq!(created, 1);
     assert_eq!(app.scalar_i64("SELECT count(*) AS v FROM users").await, 1);
 }
+
+#[tokio::test]
+async fn a_signed_in_post_to_setup_after_setup_is_404_with_or_without_a_form_token() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin").await;
+    let fields = [
+        ("token", "whatever"),
+        ("email", "x@dealer.example"),
+        ("first_name", "X"),
+        ("last_name", "Y"),
+        ("password", "lantern orchard pebble 9"),
+    ];
+    assert_eq!(
+        app.post("/setup", &fields).await.status(),
+        StatusCode::NOT_FOUND,
+        "with the session's token"
+    );
+    assert_eq!(
+        app.post_raw("/setup", &fields).await.status(),
+        StatusCode::NOT_FOUND,
+        "without a token"
+    );
+    let mut forged = vec![("csrf_token", "forged")];
+    forged.extend_from_slice(&fields);
+    assert_eq!(
+        app.post_raw("/setup", &forged).await.status(),
+        StatusCode::NOT_FOUND,
+        "with a forged token"
+    );
+    assert_eq!(app.scalar_i64("SELECT count(*) AS v FROM users").await, 1);
+}

@@ -79,6 +79,57 @@ async fn secure_cookie_when_public_url_is_https() {
 }
 
 #[tokio::test]
+async fn the_secure_session_cookie_follows_the_host_prefix_rules() {
+    let app = TestApp::with(
+        crate::helpers::Options::default().env("PCN_PUBLIC_URL", "https://pcn.dealer.example"),
+    )
+    .await;
+    app.create_user("viewer", "v@dealer.example", PASSWORD)
+        .await;
+    // A client keeps a `Secure` cookie for https only: carry it by hand.
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = bare.get(app.url("/login")).send().await.unwrap();
+    let set = form
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(set.starts_with("__Host-pcn="), "{set}");
+    assert!(set.contains("; Path=/"), "{set}");
+    assert!(set.contains("Secure"), "{set}");
+    assert!(!set.to_ascii_lowercase().contains("domain="), "{set}");
+    // And PCN reads it back under that name: sign in, then a page.
+    let cookie = session_cookie(&form).expect("a cookie for the form");
+    let token = crate::helpers::csrf_from(&form.text().await.unwrap());
+    let r = bare
+        .post(app.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &cookie)
+        .body(format!(
+            "csrf_token={token}&email=v%40dealer.example&password={}",
+            PASSWORD.replace(' ', "+")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let signed_in = session_cookie(&r).expect("a new cookie at sign-in");
+    assert!(signed_in.starts_with("__Host-pcn="), "{signed_in}");
+    let page = bare
+        .get(app.url("/account"))
+        .header("cookie", &signed_in)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn next_pointing_elsewhere_lands_on_the_inventory() {
     let app = TestApp::spawn().await;
     app.create_user("viewer", "v@dealer.example", PASSWORD)

@@ -187,3 +187,110 @@ async fn general_request_limit_answers_429_with_retry_after() {
     assert!(limited.headers().contains_key("retry-after"));
     assert!(limited.headers().contains_key("content-security-policy"));
 }
+
+#[tokio::test]
+async fn a_clients_own_x_forwarded_for_line_does_not_choose_its_address() {
+    // The proxy appends its own `X-Forwarded-For` line after whatever the
+    // client sent: every line counts, read from the right.
+    let app =
+        TestApp::with(crate::helpers::Options::default().env("PCN_TRUSTED_PROXIES", "127.0.0.1"))
+            .await;
+    for i in 0..3 {
+        let c = client();
+        let token = app.csrf_token_with(&c).await;
+        c.post(app.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .header("x-forwarded-for", "198.51.100.7")
+            .body(format!(
+                "csrf_token={token}&email=g%40x.example&password=nope+nope+nope"
+            ))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        app.scalar_text("SELECT string_agg(DISTINCT ip, ',') AS v FROM sign_in_attempts")
+            .await,
+        "198.51.100.7"
+    );
+}
+
+#[tokio::test]
+async fn stale_session_cookies_share_their_addresss_request_limit() {
+    // Ten cookies of sessions that have ended, made on an instance without
+    // a limit; the limited one must not give each a bucket of its own.
+    let app = TestApp::with(crate::helpers::Options::default().env("PCN_RATE_LIMIT", "1")).await;
+    let other = app.sibling().await;
+    other
+        .create_user("viewer", "v@dealer.example", PASSWORD)
+        .await;
+    let mut stale = Vec::new();
+    for _ in 0..10 {
+        let c = client();
+        let r = other.sign_in_with(&c, "v@dealer.example", PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        stale.push(crate::helpers::session_cookie(&r).expect("a session cookie"));
+    }
+    let live = client();
+    let r = other
+        .sign_in_with(&live, "v@dealer.example", PASSWORD)
+        .await;
+    let live_cookie = crate::helpers::session_cookie(&r).expect("a session cookie");
+    app.exec("UPDATE sessions SET revoked_at = now() WHERE id < (SELECT max(id) FROM sessions)")
+        .await;
+
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut limited = 0;
+    for cookie in &stale {
+        let r = bare
+            .get(app.url("/login"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+        }
+    }
+    assert!(limited > 0, "ten stale cookies got ten buckets");
+    // A live session still has a limit of its own, apart from the address.
+    let r = bare
+        .get(app.url("/account"))
+        .header("cookie", &live_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sign_in_attempts_older_than_ninety_days_are_pruned() {
+    let app = TestApp::spawn().await;
+    app.exec(
+        "INSERT INTO sign_in_attempts (email, ip, attempted_at, outcome) VALUES \
+           ('old@x.example', '192.0.2.1', now() - interval '91 days', 'failure'), \
+           ('old@x.example', '192.0.2.1', now() - interval '400 days', 'success'), \
+           ('kept@x.example', '192.0.2.1', now() - interval '89 days', 'failure'), \
+           ('kept@x.example', '192.0.2.1', now() - interval '1 minute', 'success')",
+    )
+    .await;
+    let mut conn = app.db().await;
+    let removed = pcn::models::attempts::forget_old(&mut conn)
+        .await
+        .expect("prune");
+    assert_eq!(removed, 2);
+    assert_eq!(
+        app.scalar_text("SELECT string_agg(DISTINCT email, ',') AS v FROM sign_in_attempts")
+            .await,
+        "kept@x.example"
+    );
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) AS v FROM sign_in_attempts")
+            .await,
+        2
+    );
+}

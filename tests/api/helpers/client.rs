@@ -96,7 +96,7 @@ impl TestApp {
     }
 
     /// Signs this app's client in and returns the session cookie it got
-    /// (`pcn=…`), to replay by hand.
+    /// (`pcn=…`, see `session_cookie`), to replay by hand.
     pub async fn sign_in_for_cookie(&self, email: &str, password: &str) -> String {
         let resp = self.sign_in(email, password).await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER, "sign-in of {email}");
@@ -119,13 +119,14 @@ pub fn location(resp: &Response) -> String {
         .unwrap_or_default()
 }
 
-/// The app's cookie (`pcn=…`, without its attributes) this response sets.
+/// The app's cookie (`pcn=…`, or `__Host-pcn=…` when PCN is reached over
+/// https, without its attributes) this response sets.
 pub fn session_cookie(resp: &Response) -> Option<String> {
     resp.headers()
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("pcn="))
+        .find(|c| c.starts_with("pcn=") || c.starts_with("__Host-pcn="))
         .and_then(|c| c.split(';').next())
         .map(str::to_string)
 }

@@ -1,4 +1,6 @@
-//! An admin sets a user's password; their sessions end.
+//! An admin sets a user's password; their sessions end. Not their own: that
+//! is `/account`, which asks for the current password first, so a session
+//! left open is not enough to take the account over.
 
 use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
@@ -28,6 +30,14 @@ pub async fn set_password(
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    if id == admin.id {
+        Flash::info(
+            "To change your own password, enter your current password here. \
+             The admin page sets other people's passwords only.",
+        )
+        .set(&session);
+        return Ok(see_other("/account"));
+    }
     let mut conn = admin.db(&state).await?;
     let user = users::find(&mut conn, id).await?;
     let password = form.into_inner().password;
