@@ -30,6 +30,7 @@ pub mod changes;
 pub mod demo;
 pub mod presence;
 pub mod sales;
+pub mod second_factor;
 pub mod sessions;
 pub mod setup_tokens;
 pub mod stats;
