@@ -30,4 +30,5 @@ mod setup;
 mod sign_in;
 mod templates;
 mod throttling;
+mod two_factor;
 mod vehicles;
