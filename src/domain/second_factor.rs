@@ -67,8 +67,15 @@ impl TotpSecret {
     /// spelled out although they are the defaults.
     pub fn otpauth_uri(&self, issuer: &str, account: &str) -> String {
         use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-        let issuer = utf8_percent_encode(issuer, NON_ALPHANUMERIC).to_string();
-        let account = utf8_percent_encode(account, NON_ALPHANUMERIC);
+        // An email stays readable, as the format's own examples write it.
+        const LABEL: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'.')
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'~')
+            .remove(b'@');
+        let issuer = utf8_percent_encode(issuer, LABEL).to_string();
+        let account = utf8_percent_encode(account, LABEL);
         format!(
             "otpauth://totp/{issuer}:{account}?secret={}&issuer={issuer}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}",
             self.base32()
@@ -274,8 +281,13 @@ mod tests {
         );
         assert_eq!(
             s.otpauth_uri("PCN", "ann@dealer.example"),
-            "otpauth://totp/PCN:ann%40dealer%2Eexample?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\
+            "otpauth://totp/PCN:ann@dealer.example?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\
              &issuer=PCN&algorithm=SHA1&digits=6&period=30"
+        );
+        assert!(
+            s.otpauth_uri("A:B & Co", "x y@d.example")
+                .starts_with("otpauth://totp/A%3AB%20%26%20Co:x%20y@d.example?"),
+            "a colon or space in a name is escaped"
         );
         assert_eq!(format!("{s:?}"), "TotpSecret(…)");
         assert_eq!(TotpSecret::from_bytes(b"short"), None);
