@@ -2,8 +2,9 @@
 //! ten recovery codes shown once), signing in with a password and then a
 //! code (never a session from the password alone), wrong codes (401, then
 //! 429 after five, also when sent all at once), a used code refused within
-//! its window (also two at once), recovery codes used once, turning it off,
-//! an admin's reset, and `PCN_REQUIRE_ADMIN_2FA`.
+//! its window (also two at once), recovery codes used once, a pending
+//! sign-in that expires and cannot be forged, turning it off, an admin's
+//! reset, and `PCN_REQUIRE_ADMIN_2FA`.
 
 use reqwest::StatusCode;
 
@@ -195,6 +196,52 @@ async fn the_password_alone_never_makes_a_session_for_someone_with_a_second_fact
         app.scalar_i64("SELECT count(*) AS v FROM sign_in_attempts WHERE outcome LIKE 'code%'")
             .await,
         0
+    );
+}
+
+/// The app's cookie (`pcn=…`) as the app would sign it with `key`, holding
+/// a sign-in of `user_id` whose password was right `age_secs` ago.
+fn pending_cookie(key: &[u8], user_id: i64, age_secs: i64) -> String {
+    use actix_web::cookie::{Cookie, CookieJar, Key};
+    let pending = serde_json::json!({ "user_id": user_id, "at": unix_now() as i64 - age_secs });
+    let state = std::collections::HashMap::from([("pending", pending.to_string())]);
+    let mut jar = CookieJar::new();
+    jar.signed_mut(&Key::try_from(key).unwrap())
+        .add(Cookie::new("pcn", serde_json::to_string(&state).unwrap()));
+    jar.get("pcn").unwrap().encoded().to_string()
+}
+
+#[tokio::test]
+async fn a_pending_sign_in_lasts_five_minutes_and_cannot_be_forged() {
+    use base64::Engine as _;
+    let app = TestApp::spawn().await;
+    let (id, c) = ann(&app).await;
+    app.enrol_with(&c).await;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(crate::helpers::SESSION_KEY)
+        .unwrap();
+    let code_step = async |cookie: String| {
+        client()
+            .get(app.url("/login/code"))
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await
+            .unwrap()
+    };
+    let r = code_step(pending_cookie(&key, id, 10)).await;
+    assert_eq!(r.status(), StatusCode::OK, "a password checked 10 s ago");
+    let r = code_step(pending_cookie(&key, id, 5 * 60 + 1)).await;
+    assert_eq!(
+        (r.status(), location(&r).as_str()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    // Signed with another key (made up by someone without the app's): ignored.
+    let mut other = key.clone();
+    other[0] ^= 1;
+    let r = code_step(pending_cookie(&other, id, 10)).await;
+    assert_eq!(
+        (r.status(), location(&r).as_str()),
+        (StatusCode::SEE_OTHER, "/login")
     );
 }
 
