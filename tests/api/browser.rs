@@ -61,7 +61,8 @@ async fn staff_sign_in_through_the_real_form() {
 async fn two_step_sign_in_is_set_up_and_used_in_a_browser() {
     let Some(driver) = start_driver() else { return };
     let app = TestApp::spawn().await;
-    app.create_user("editor", "ed@dealer.example", PASSWORD)
+    let ed = app
+        .create_user("editor", "ed@dealer.example", PASSWORD)
         .await;
     let b = open_browser(&driver, 1280, 900).await;
     sign_in_browser(&b, &app, "ed@dealer.example").await;
@@ -132,6 +133,22 @@ async fn two_step_sign_in_is_set_up_and_used_in_a_browser() {
     wait_for_url(&p, "/login/code").await;
     shot(&p, "two-factor-code-narrow.png").await;
     p.close().await.unwrap();
+
+    // An admin resets it (a lost phone) from Ed's user page.
+    app.create_user("admin", "rosa@dealer.example", PASSWORD)
+        .await;
+    let a = open_browser(&driver, 1280, 1000).await;
+    sign_in_browser(&a, &app, "rosa@dealer.example").await;
+    a.goto(&app.url(&format!("/admin/users/{ed}/edit")))
+        .await
+        .unwrap();
+    assert!(text_of(&a, "#two-factor").await.contains("ON"));
+    shot(&a, "two-factor-admin-user.png").await;
+    click(&a, "form[action$='/2fa/reset'] button").await;
+    let flash = text_when(&a, ".flash-success", |t| t.contains("reset")).await;
+    assert!(flash.contains("1 open session ended"), "{flash}");
+    assert!(text_of(&a, "#two-factor").await.contains("OFF"));
+    a.close().await.unwrap();
 }
 
 /// Adds a vehicle, edits it while someone else edits too (the seed's
