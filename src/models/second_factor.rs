@@ -219,8 +219,9 @@ pub async fn remove(conn: &mut AsyncPgConnection, user_id: i64) -> QueryResult<b
 }
 
 /// An admin (`actor`) takes the factor of `user_id` away (a lost phone) and
-/// ends all their sessions; how many ended, or `None` (nothing changed) when
-/// they had no factor on.
+/// ends all their sessions; how many ended, or `None` when they had no
+/// factor on (then only a half-done set-up, if any, is gone: nothing audited,
+/// no session ended).
 pub async fn reset(
     conn: &mut AsyncPgConnection,
     user_id: i64,
@@ -228,7 +229,7 @@ pub async fn reset(
 ) -> QueryResult<Option<usize>> {
     conn.transaction::<_, diesel::result::Error, _>(async |conn| {
         if !delete(conn, user_id).await? {
-            return Err(diesel::result::Error::RollbackTransaction);
+            return Ok(None);
         }
         let ended = sessions::revoke_all_for_user(conn, user_id, None).await?;
         audit::record(
@@ -242,8 +243,4 @@ pub async fn reset(
         Ok(Some(ended))
     })
     .await
-    .or_else(|e| match e {
-        diesel::result::Error::RollbackTransaction => Ok(None),
-        e => Err(e),
-    })
 }
