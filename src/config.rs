@@ -32,6 +32,9 @@ pub struct Config {
     /// Requests per second per client; 0 turns the limit off.
     pub rate_limit: u32,
     pub trusted_proxies: Vec<IpNet>,
+    /// Admins must sign in with a second factor: one without is sent to set
+    /// it up before anything else (`PCN_REQUIRE_ADMIN_2FA=1`).
+    pub require_admin_2fa: bool,
     /// How long a request waits for a pooled connection before a 503.
     pub pool_timeout: Duration,
     pub statement_timeout: Duration,
@@ -133,6 +136,16 @@ impl Config {
             }
             Ok(Duration::from_secs(m * 60))
         };
+        let require_admin_2fa = match get("PCN_REQUIRE_ADMIN_2FA").as_deref().map(str::trim) {
+            None | Some("0" | "false" | "no" | "off") => false,
+            Some("1" | "true" | "yes" | "on") => true,
+            Some(v) => {
+                return Err(bad(
+                    "PCN_REQUIRE_ADMIN_2FA",
+                    format!("expected 1 or 0, got {v:?}"),
+                ));
+            }
+        };
         Ok(Self {
             database_url: get("DATABASE_URL").map(SecretString::from),
             app_password: get("PCN_APP_PASSWORD").map(SecretString::from),
@@ -149,6 +162,7 @@ impl Config {
             timezone,
             rate_limit: num(&get, "PCN_RATE_LIMIT", 20)?,
             trusted_proxies,
+            require_admin_2fa,
             pool_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
@@ -283,6 +297,21 @@ mod tests {
         assert_eq!(c.body_timeout, Duration::from_secs(10));
         assert!(!c.secure_cookies());
         assert!(c.database_url.is_none());
+        assert!(!c.require_admin_2fa);
+    }
+
+    #[test]
+    fn admins_can_be_required_to_use_a_second_factor() {
+        assert!(
+            cfg(&[("PCN_REQUIRE_ADMIN_2FA", "1")])
+                .unwrap()
+                .require_admin_2fa
+        );
+        assert!(
+            !cfg(&[("PCN_REQUIRE_ADMIN_2FA", "0")])
+                .unwrap()
+                .require_admin_2fa
+        );
     }
 
     #[test]
@@ -300,6 +329,7 @@ mod tests {
             ("PCN_TRUSTED_PROXIES", "10.0.0.0/99"),
             ("PCN_SESSION_KEY", "c2hvcnQ="),
             ("PCN_IDLE_TIMEOUT", "0"),
+            ("PCN_REQUIRE_ADMIN_2FA", "sometimes"),
         ] {
             let err = cfg(&[(k, v)]).unwrap_err();
             assert_eq!(err.name, k);

@@ -25,6 +25,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    recovery_codes (id) {
+        id -> Int8,
+        user_id -> Int8,
+        code_hash -> Bytea,
+        created_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     sales (id) {
         id -> Int8,
         vehicle_id -> Int8,
@@ -83,6 +93,16 @@ diesel::table! {
         ip -> Text,
         attempted_at -> Timestamptz,
         outcome -> Text,
+    }
+}
+
+diesel::table! {
+    user_totp (user_id) {
+        user_id -> Int8,
+        secret -> Bytea,
+        created_at -> Timestamptz,
+        confirmed_at -> Nullable<Timestamptz>,
+        last_used_step -> Int8,
     }
 }
 
@@ -148,10 +168,12 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(sales -> vehicles (vehicle_id));
 diesel::joinable!(sales_daily -> users (salesperson_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sign_in_attempts -> users (user_id));
+diesel::joinable!(user_totp -> users (user_id));
 diesel::joinable!(vehicle_history -> users (changed_by));
 diesel::joinable!(vehicle_history -> vehicles (vehicle_id));
 diesel::joinable!(vehicle_presence -> sessions (session_id));
@@ -162,11 +184,13 @@ diesel::joinable!(vehicles -> users (updated_by));
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     invitations,
+    recovery_codes,
     sales,
     sales_daily,
     sessions,
     setup_tokens,
     sign_in_attempts,
+    user_totp,
     users,
     vehicle_history,
     vehicle_presence,

@@ -18,8 +18,8 @@ use crate::{
     auth::{SID_KEY, SignedIn, csrf, sha256},
     db::{Acting, Pooled},
     models,
-    web::AppError,
     web::identity::LAST_WRITE_KEY,
+    web::{AppError, see_other},
 };
 
 /// Middleware: resolves the session (one indexed query; a write at most once
@@ -79,6 +79,19 @@ pub async fn authenticate(
         }
         req.extensions_mut().insert(verdict);
     }
+    // PCN_REQUIRE_ADMIN_2FA: an admin without a second factor sets one up
+    // before anything else (but may sign out).
+    if let Some(c) = &current
+        && c.is_admin()
+        && state.config.require_admin_2fa
+        && !may_skip_second_factor(req.path())
+    {
+        match has_second_factor(&state, c).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(req.into_response(see_other(ENROL_PATH))),
+            Err(e) => return Ok(req.error_response(e)),
+        }
+    }
     let writer = current.is_some() && unsafe_method && state.replica.is_some();
     req.extensions_mut().insert(current);
     let res = next.call(req).await?.map_into_boxed_body();
@@ -105,6 +118,20 @@ pub async fn authenticate(
         return Ok(ServiceResponse::new(req, clean));
     }
     Ok(res)
+}
+
+/// Where an admin without a second factor is sent when admins must have one.
+pub const ENROL_PATH: &str = "/account/2fa";
+
+/// What such an admin may still reach: setting it up, signing out, the
+/// stylesheet and script, and the health check.
+fn may_skip_second_factor(path: &str) -> bool {
+    matches!(path, ENROL_PATH | "/logout" | "/healthz") || path.starts_with("/static/")
+}
+
+async fn has_second_factor(state: &AppState, admin: &SignedIn) -> Result<bool, AppError> {
+    let mut conn = state.db(admin.acting()).await?;
+    Ok(models::second_factor::is_enrolled(&mut conn, admin.id).await?)
 }
 
 /// With a read replica: where the primary stood after this session's last

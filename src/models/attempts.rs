@@ -4,6 +4,11 @@
 //! an attempt happen under transaction-scoped advisory locks on the email and
 //! on the address, and a reserved attempt ('pending') counts as a failure until
 //! the password check says otherwise.
+//!
+//! The second step of sign-in (a code, `auth::second_factor`) is counted the
+//! same way, per user, in attempts of its own outcomes (`code_pending`,
+//! `code_success`, `code_failure`, `code_throttled`), so a right password does
+//! not reopen the code step and wrong codes do not lock the password step.
 
 use chrono::{DateTime, Utc};
 use diesel::{
@@ -19,6 +24,8 @@ use crate::schema::{sign_in_attempts, users};
 pub const EMAIL_LIMIT: i64 = 5;
 pub const ADDRESS_LIMIT: i64 = 20;
 pub const WINDOW_MINUTES: i64 = 15;
+/// Wrong codes that lock one user's code step for `WINDOW_MINUTES`.
+pub const CODE_LIMIT: i64 = 5;
 
 /// How long attempts are kept (`forget_old`): throttling looks back
 /// `WINDOW_MINUTES`, the activity page at the newest; the rest is there to
@@ -46,6 +53,16 @@ macro_rules! counted_against_address {
         "a.outcome IN ('failure', 'pending') AND a.attempted_at > now() - interval '15 minutes'"
     };
 }
+// A user's wrong (and pending) codes within the window and since their last
+// accepted code.
+macro_rules! counted_against_codes {
+    () => {
+        "a.outcome IN ('code_failure', 'code_pending') \
+         AND a.attempted_at > greatest(now() - interval '15 minutes', \
+             coalesce((SELECT max(s.attempted_at) FROM sign_in_attempts s \
+                       WHERE s.user_id = a.user_id AND s.outcome = 'code_success'), '-infinity'))"
+    };
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
@@ -65,6 +82,20 @@ pub enum Outcome {
 struct At {
     #[diesel(sql_type = Timestamptz)]
     at: DateTime<Utc>,
+}
+
+/// Seconds until the counted failures `rows` (newest first, at most `limit`)
+/// leave room for one more: when full, the oldest frees a place as it leaves
+/// the window.
+fn wait(rows: &[At], limit: i64) -> Option<i64> {
+    let window = chrono::Duration::minutes(WINDOW_MINUTES);
+    let now = Utc::now();
+    (rows.len() as i64 >= limit)
+        .then(|| {
+            rows.last()
+                .map(|r| (r.at + window - now).num_seconds().max(1))
+        })
+        .flatten()
 }
 
 /// Checks both limits and, when neither is reached, reserves an attempt.
@@ -99,17 +130,6 @@ pub async fn reserve(conn: &mut AsyncPgConnection, email: &str, ip: &str) -> Que
         .bind::<Int8, _>(ADDRESS_LIMIT)
         .load(conn)
         .await?;
-        let now = Utc::now();
-        let window = chrono::Duration::minutes(WINDOW_MINUTES);
-        // When full, the oldest counted failure frees a place as it leaves the window.
-        let wait = |rows: &[At], limit: i64| {
-            (rows.len() as i64 >= limit)
-                .then(|| {
-                    rows.last()
-                        .map(|r| (r.at + window - now).num_seconds().max(1))
-                })
-                .flatten()
-        };
         let retry = wait(&by_email, EMAIL_LIMIT).max(wait(&by_ip, ADDRESS_LIMIT));
         let outcome = if retry.is_some() {
             "throttled"
@@ -169,10 +189,77 @@ pub async fn finish(
     .map(drop)
 }
 
+/// Checks the code limit of `user_id` and, when it is not reached, reserves
+/// a code attempt (recorded under the user's `email` and the address `ip`).
+pub async fn reserve_code(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    email: &str,
+    ip: &str,
+) -> QueryResult<Gate> {
+    let email = email.to_owned();
+    let ip = ip.to_owned();
+    conn.transaction::<_, diesel::result::Error, _>(async move |conn| {
+        diesel::sql_query(
+            "SELECT pg_advisory_xact_lock(hashtextextended('pcn-sign-in-code:' || $1, 0))",
+        )
+        .bind::<Int8, _>(user_id)
+        .execute(conn)
+        .await?;
+        let counted: Vec<At> = diesel::sql_query(concat!(
+            "SELECT a.attempted_at AS at FROM sign_in_attempts a WHERE a.user_id = $1 AND ",
+            counted_against_codes!(),
+            " ORDER BY a.attempted_at DESC LIMIT $2"
+        ))
+        .bind::<Int8, _>(user_id)
+        .bind::<Int8, _>(CODE_LIMIT)
+        .load(conn)
+        .await?;
+        let retry = wait(&counted, CODE_LIMIT);
+        let outcome = if retry.is_some() {
+            "code_throttled"
+        } else {
+            "code_pending"
+        };
+        let attempt_id: i64 = diesel::insert_into(sign_in_attempts::table)
+            .values((
+                sign_in_attempts::email.eq(&email),
+                sign_in_attempts::ip.eq(&ip),
+                sign_in_attempts::outcome.eq(outcome),
+                sign_in_attempts::user_id.eq(user_id),
+            ))
+            .returning(sign_in_attempts::id)
+            .get_result(conn)
+            .await?;
+        Ok(match retry {
+            Some(retry_after_secs) => Gate::Throttled { retry_after_secs },
+            None => Gate::Open { attempt_id },
+        })
+    })
+    .await
+}
+
+/// Records how a reserved code attempt ended.
+pub async fn finish_code(
+    conn: &mut AsyncPgConnection,
+    attempt_id: i64,
+    outcome: Outcome,
+) -> QueryResult<()> {
+    let outcome = match outcome {
+        Outcome::Success => "code_success",
+        Outcome::Failure => "code_failure",
+    };
+    diesel::update(sign_in_attempts::table.find(attempt_id))
+        .set(sign_in_attempts::outcome.eq(outcome))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 /// An email or address that sign-in refuses right now.
 #[derive(QueryableByName, Clone, Debug, PartialEq, Eq)]
 pub struct Locked {
-    /// `email` or `address`.
+    /// `email`, `address`, or `codes of` (a user's code step).
     #[diesel(sql_type = Text)]
     pub kind: String,
     #[diesel(sql_type = Text)]
@@ -181,8 +268,9 @@ pub struct Locked {
     pub failures: i64,
 }
 
-/// Every email and address at or over its limit: exactly those `reserve`
-/// would refuse now, since both count with the same rule.
+/// Every email, address and user's code step at or over its limit: exactly
+/// those `reserve` and `reserve_code` would refuse now, since they count
+/// with the same rules.
 pub async fn locked_now(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Locked>> {
     diesel::sql_query(concat!(
         "SELECT 'email' AS kind, a.email AS key, count(*) AS failures FROM sign_in_attempts a WHERE ",
@@ -191,10 +279,15 @@ pub async fn locked_now(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Locked>
          UNION ALL \
          SELECT 'address', a.ip, count(*) FROM sign_in_attempts a WHERE ",
         counted_against_address!(),
-        " GROUP BY a.ip HAVING count(*) >= $2 ORDER BY 3 DESC, 2"
+        " GROUP BY a.ip HAVING count(*) >= $2 \
+         UNION ALL \
+         SELECT 'codes of', min(a.email), count(*) FROM sign_in_attempts a WHERE ",
+        counted_against_codes!(),
+        " GROUP BY a.user_id HAVING count(*) >= $3 ORDER BY 3 DESC, 2"
     ))
     .bind::<Int8, _>(EMAIL_LIMIT)
     .bind::<Int8, _>(ADDRESS_LIMIT)
+    .bind::<Int8, _>(CODE_LIMIT)
     .load(conn)
     .await
 }
@@ -206,6 +299,13 @@ pub struct Attempt {
     pub email: String,
     pub ip: String,
     pub outcome: String,
+}
+
+impl Attempt {
+    /// The outcome in words (`code failure` for `code_failure`).
+    pub fn outcome_label(&self) -> String {
+        self.outcome.replace('_', " ")
+    }
 }
 
 /// The newest attempts, whatever their outcome.
@@ -261,5 +361,6 @@ mod tests {
         let window = format!("interval '{WINDOW_MINUTES} minutes'");
         assert!(counted_against_email!().contains(&window));
         assert!(counted_against_address!().contains(&window));
+        assert!(counted_against_codes!().contains(&window));
     }
 }

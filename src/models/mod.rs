@@ -31,6 +31,7 @@ pub mod demo;
 pub mod invitations;
 pub mod presence;
 pub mod sales;
+pub mod second_factor;
 pub mod sessions;
 pub mod setup_tokens;
 pub mod stats;

@@ -13,7 +13,7 @@ use crate::{
         sign_in::{self, PasswordCheck},
     },
     domain::FieldErrors,
-    models::{sessions, users},
+    models::{second_factor, sessions, users},
     web::{AppError, Flash, Page, client_ip::client_ip, filters, render, see_other},
 };
 
@@ -24,6 +24,8 @@ struct AccountPage {
     user: users::User,
     role: &'static str,
     open_sessions: i64,
+    /// Since when they sign in with a code, if they do.
+    two_factor_since: Option<chrono::DateTime<chrono::Utc>>,
     errors: FieldErrors,
 }
 
@@ -49,6 +51,7 @@ async fn page(
         state.config.session_lifetime,
     )
     .await?;
+    let two_factor_since = second_factor::confirmed_since(&mut conn, record.id).await?;
     Ok(render(
         status,
         &AccountPage {
@@ -56,6 +59,7 @@ async fn page(
             role: record.role.label(),
             user: record,
             open_sessions,
+            two_factor_since,
             errors,
         },
     ))

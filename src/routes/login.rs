@@ -14,7 +14,7 @@ use crate::{
     },
     db::Acting,
     domain::Email,
-    models::users,
+    models::{second_factor, users},
     web::{AppError, Flash, Page, client_ip::client_ip, render, see_other},
 };
 
@@ -110,10 +110,18 @@ pub async fn submit(
             }
         };
     let mut conn = state.db(Acting::ANON).await?;
+    // With a second factor, the password alone makes no session: the code
+    // step (`/login/code`) does.
+    if second_factor::is_enrolled(&mut conn, user_id).await? {
+        auth::second_factor::remember_pending(&session, user_id)?;
+        tracing::info!(user_id, %ip, "password accepted; code next");
+        return Ok(see_other(&auth::second_factor::code_url(&next)));
+    }
     auth::session::start(&mut conn, &session, &req, &state, user_id).await?;
     tracing::info!(user_id, %ip, "signed in");
     Ok(see_other(&next))
 }
+
 pub async fn logout(
     user: Viewer,
     session: Session,

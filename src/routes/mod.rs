@@ -10,6 +10,7 @@ mod invite;
 mod login;
 mod sales;
 mod setup;
+mod two_factor;
 mod vehicles;
 
 use actix_web::{HttpResponse, Route, http::Method, web};
@@ -62,6 +63,8 @@ pub fn table() -> Vec<RouteDef> {
         GET  "/static/{name}"     PUBLIC => crate::web::assets::serve;
         GET  "/login"             PUBLIC => login::form;
         POST "/login"             PUBLIC => login::submit;
+        GET  "/login/code"        PUBLIC => two_factor::code_form;
+        POST "/login/code"        PUBLIC => two_factor::code_submit;
         POST "/logout"            VIEWER => login::logout;
         GET  "/setup"             PUBLIC => setup::form;
         POST "/setup"             PUBLIC => setup::submit;
@@ -69,6 +72,8 @@ pub fn table() -> Vec<RouteDef> {
         POST "/invite/{token}"    PUBLIC => invite::submit;
         GET  "/account"           VIEWER => account::show;
         POST "/account/password"  VIEWER => account::change_password;
+        GET  "/account/2fa"       VIEWER => two_factor::show;
+        POST "/account/2fa"       VIEWER => two_factor::submit;
         GET  "/vehicles"                VIEWER => vehicles::list::list;
         GET  "/vehicles.csv"            VIEWER => vehicles::csv::export;
         GET  "/vehicles/new"            EDITOR => vehicles::edit::new;
@@ -94,6 +99,7 @@ pub fn table() -> Vec<RouteDef> {
         POST "/admin/users/{id}"        ADMIN  => admin::users::update;
         POST "/admin/users/{id}/password" ADMIN => admin::users::set_password;
         POST "/admin/users/{id}/sessions/revoke" ADMIN => admin::users::revoke_sessions;
+        POST "/admin/users/{id}/2fa/reset" ADMIN => admin::users::reset_second_factor;
         GET  "/admin/activity"          ADMIN  => admin::activity::activity;
     }
 }

@@ -61,6 +61,10 @@ pub const LAST_WRITE_KEY: &str = "wal";
 /// Cookie key holding the pre-sign-in CSRF token.
 pub const PRE_SESSION_KEY: &str = "csrf";
 
+/// Cookie key holding a sign-in whose password was right and whose code is
+/// awaited (`auth::second_factor`): no session exists before the code.
+pub const PENDING_KEY: &str = "pending";
+
 /// The signed-out form token, created on first need.
 pub fn ensure_csrf_token(session: &Session) -> String {
     if let Ok(Some(t)) = session.get::<String>(PRE_SESSION_KEY) {

@@ -114,6 +114,12 @@ impl Page {
         self.section = section;
         self
     }
+
+    /// A page nothing in the inventory changes: it opens no event stream.
+    pub fn still(mut self) -> Self {
+        self.drawn_at.clear();
+        self
+    }
 }
 
 /// Renders a template as an HTML response with `status`.

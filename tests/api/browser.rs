@@ -1,5 +1,6 @@
 //! A real headless Chromium, driven over WebDriver, signs in through the
-//! form, adds, edits (merge and conflict), sells, reports and administers:
+//! form (and with two steps), adds, edits (merge and conflict), sells,
+//! reports and administers:
 //! the pages work as pages, under the CSP, at desktop and tablet sizes.
 //! Without chromedriver the tests are skipped, unless PCN_REQUIRE_BROWSER=1
 //! (set by CI), where a missing browser is a failure.
@@ -7,8 +8,8 @@
 use fantoccini::Locator;
 
 use crate::helpers::{
-    PASSWORD, TestApp, click, fill, open_browser, shot, sign_in_browser, start_driver, text_of,
-    text_when, wait_for_url,
+    PASSWORD, TestApp, click, code_now, fill, next_code, open_browser, shot, sign_in_browser,
+    start_driver, text_of, text_when, wait_for_url,
 };
 
 #[tokio::test]
@@ -49,6 +50,105 @@ async fn staff_sign_in_through_the_real_form() {
     t.goto(&app.url("/login")).await.unwrap();
     shot(&t, "login-tablet.png").await;
     t.close().await.unwrap();
+}
+
+/// Two-step sign-in in a real browser: set up from the account page (the
+/// key read off the page, the code made by an authenticator app, here
+/// `totp-rs`), the recovery codes kept, then signing out and in again with
+/// the password, then a code. The QR code is an image the browser draws
+/// under the CSP.
+#[tokio::test]
+async fn two_step_sign_in_is_set_up_and_used_in_a_browser() {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::spawn().await;
+    let ed = app
+        .create_user("editor", "ed@dealer.example", PASSWORD)
+        .await;
+    let b = open_browser(&driver, 1280, 900).await;
+    sign_in_browser(&b, &app, "ed@dealer.example").await;
+    click(&b, "a[href='/account']").await;
+    wait_for_url(&b, "/account").await;
+    assert!(text_of(&b, "#two-factor").await.contains("OFF"));
+    click(&b, "#two-factor a[href='/account/2fa']").await;
+    wait_for_url(&b, "/account/2fa").await;
+    let drawn = b
+        .execute(
+            "const i = document.querySelector('img.qr'); \
+             return i.complete && i.naturalWidth >= 200 && i.naturalHeight >= 200;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(drawn.as_bool(), Some(true), "the QR code is not drawn");
+    let secret = text_of(&b, "#totp-secret").await.replace(' ', "");
+    shot(&b, "two-factor-setup.png").await;
+
+    // A wrong code first: the error beside the field, the same key.
+    let wrong = if code_now(&secret) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    fill(&b, "#code", wrong).await;
+    click(&b, ".code-form button[type=submit]").await;
+    assert!(text_of(&b, "#code-error").await.contains("not the code"));
+    assert_eq!(text_of(&b, "#totp-secret").await.replace(' ', ""), secret);
+    fill(&b, "#code", &code_now(&secret)).await;
+    click(&b, ".code-form button[type=submit]").await;
+    text_when(&b, ".flash-success", |t| t.contains("on")).await;
+    let codes = b
+        .find_all(Locator::Css("#recovery-codes li"))
+        .await
+        .unwrap();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(text_of(&b, "#two-factor-status").await, "ON");
+    shot(&b, "two-factor-recovery-codes.png").await;
+
+    // Out, and in again: the password, then a code.
+    click(&b, "form[action='/logout'] button").await;
+    wait_for_url(&b, "/login").await;
+    fill(&b, "#email", "ed@dealer.example").await;
+    fill(&b, "#password", PASSWORD).await;
+    click(&b, "button[type=submit]").await;
+    wait_for_url(&b, "/login/code").await;
+    fill(&b, "#code", "123").await;
+    click(&b, "button[type=submit]").await;
+    text_when(&b, ".flash-error", |t| t.contains("not right")).await;
+    shot(&b, "two-factor-code-error.png").await;
+    fill(&b, "#code", &next_code(&secret)).await;
+    click(&b, "button[type=submit]").await;
+    wait_for_url(&b, "/vehicles").await;
+    assert_eq!(text_of(&b, ".who-name").await, "Test editor");
+    b.goto(&app.url("/account/2fa")).await.unwrap();
+    text_of(&b, "#recovery-left").await;
+    shot(&b, "two-factor-on.png").await;
+    b.close().await.unwrap();
+
+    // The code step in a narrow window.
+    let p = open_browser(&driver, 500, 800).await;
+    p.goto(&app.url("/login")).await.unwrap();
+    fill(&p, "#email", "ed@dealer.example").await;
+    fill(&p, "#password", PASSWORD).await;
+    click(&p, "button[type=submit]").await;
+    wait_for_url(&p, "/login/code").await;
+    shot(&p, "two-factor-code-narrow.png").await;
+    p.close().await.unwrap();
+
+    // An admin resets it (a lost phone) from Ed's user page.
+    app.create_user("admin", "rosa@dealer.example", PASSWORD)
+        .await;
+    let a = open_browser(&driver, 1280, 1000).await;
+    sign_in_browser(&a, &app, "rosa@dealer.example").await;
+    a.goto(&app.url(&format!("/admin/users/{ed}/edit")))
+        .await
+        .unwrap();
+    assert!(text_of(&a, "#two-factor").await.contains("ON"));
+    shot(&a, "two-factor-admin-user.png").await;
+    click(&a, "form[action$='/2fa/reset'] button").await;
+    let flash = text_when(&a, ".flash-success", |t| t.contains("reset")).await;
+    assert!(flash.contains("1 open session ended"), "{flash}");
+    assert!(text_of(&a, "#two-factor").await.contains("OFF"));
+    a.close().await.unwrap();
 }
 
 /// Adds a vehicle, edits it while someone else edits too (the seed's

@@ -155,6 +155,20 @@ async fn a_viewers_connection_reads_but_the_database_refuses_its_writes() {
     )
     .await;
     assert_eq!(own, Ok(1), "their own session bookkeeping");
+    // Someone else's second-factor secret is out of sight.
+    let editor = app
+        .scalar_i64("SELECT id AS v FROM users WHERE role = 'editor'")
+        .await;
+    app.exec(&format!(
+        "INSERT INTO user_totp (user_id, secret) VALUES ({editor}, '\\x{}')",
+        "ab".repeat(20)
+    ))
+    .await;
+    assert_eq!(
+        run(&mut conn, "SELECT secret FROM user_totp").await,
+        Ok(0),
+        "a viewer sees no one else's secret"
+    );
     let live_elsewhere = app
         .scalar_i64(&format!(
             "SELECT count(*) AS v FROM sessions WHERE user_id <> {viewer} AND revoked_at IS NULL"

@@ -49,7 +49,7 @@ async fn every_kind_of_response_carries_the_security_headers() {
 async fn pages_have_no_inline_script_or_style() {
     let app = TestApp::spawn().await;
     app.signed_in_as("admin").await;
-    for path in ["/account", "/vehicles", "/nope"] {
+    for path in ["/account", "/account/2fa", "/vehicles", "/nope"] {
         let page = Html::parse(&app.get(path).await.text().await.unwrap());
         let inline: Vec<_> = page
             .select("script")

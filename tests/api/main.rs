@@ -32,4 +32,5 @@ mod setup;
 mod sign_in;
 mod templates;
 mod throttling;
+mod two_factor;
 mod vehicles;

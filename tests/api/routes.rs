@@ -11,7 +11,7 @@ use actix_web::http::Method;
 use pcn::{domain::Role, routes::Access};
 use reqwest::StatusCode;
 
-use crate::helpers::{Html, PASSWORD, TestApp, client, csrf_from, location, setup_link};
+use crate::helpers::{Html, PASSWORD, TestApp, client, csrf_from, location, next_code, setup_link};
 
 /// Who may reach a route, least first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -32,6 +32,8 @@ const EXPECTED: &[(&str, &str, Least)] = &[
     ("GET", "/static/{name}", Public),
     ("GET", "/login", Public),
     ("POST", "/login", Public),
+    ("GET", "/login/code", Public),
+    ("POST", "/login/code", Public),
     ("POST", "/logout", Viewer),
     ("GET", "/setup", Public),
     ("POST", "/setup", Public),
@@ -39,6 +41,8 @@ const EXPECTED: &[(&str, &str, Least)] = &[
     ("POST", "/invite/{token}", Public),
     ("GET", "/account", Viewer),
     ("POST", "/account/password", Viewer),
+    ("GET", "/account/2fa", Viewer),
+    ("POST", "/account/2fa", Viewer),
     ("GET", "/vehicles", Viewer),
     ("GET", "/vehicles.csv", Viewer),
     ("GET", "/vehicles/new", Editor),
@@ -61,6 +65,7 @@ const EXPECTED: &[(&str, &str, Least)] = &[
     ("POST", "/admin/users/{id}", Admin),
     ("POST", "/admin/users/{id}/password", Admin),
     ("POST", "/admin/users/{id}/sessions/revoke", Admin),
+    ("POST", "/admin/users/{id}/2fa/reset", Admin),
     ("GET", "/admin/activity", Admin),
     ("GET", "/events", Viewer),
     ("GET", "/vehicles/{id}/presence", Viewer),
@@ -211,7 +216,11 @@ async fn every_route_answers_as_its_least_role_says() {
             };
             let context = format!("{} {} as {name}: {status}", def.method, def.path);
             match (least, visitor) {
-                (Public, _) => assert!(!to_login || def.path == "/login", "{context}"),
+                // The code step without a right password first goes to the password step.
+                (Public, _) => assert!(
+                    !to_login || def.path == "/login" || def.path == "/login/code",
+                    "{context}"
+                ),
                 (_, None) => assert!(to_login, "{context} (expected a redirect to sign in)"),
                 (least, Some((_, mine))) if *mine < least => {
                     assert_eq!(status, StatusCode::FORBIDDEN, "{context}");
@@ -352,7 +361,7 @@ async fn public_post_routes_refuse_a_bad_token_signed_out_and_store_nothing() {
         .collect();
     assert_eq!(
         public,
-        BTreeSet::from(["/invite/{token}", "/login", "/setup"]),
+        BTreeSet::from(["/invite/{token}", "/login", "/login/code", "/setup"]),
         "sweep every public POST route here"
     );
     let count = async |sql: &str| {
@@ -467,4 +476,54 @@ async fn public_post_routes_refuse_a_bad_token_signed_out_and_store_nothing() {
         "/invite with its own token"
     );
     assert_eq!(count(unchanged).await, 0);
+
+    // /login/code, once the admin signs in with two steps: a browser past
+    // its password step sends the code with each kind of bad token.
+    let enrolled = app.enrol_with(&c).await;
+    let sessions = count("sessions").await;
+    let code_attempts = "sign_in_attempts WHERE outcome LIKE 'code%'";
+    for (what, token) in bad_tokens(&app)
+        .await
+        .into_iter()
+        .chain([("its own token", Token::Own)])
+    {
+        let b = client();
+        let r = app.post_with(&b, "/login", &login).await;
+        assert!(location(&r).starts_with("/login/code"), "{}", location(&r));
+        let own = csrf_from(&app.get_with(&b, "/login/code").await.text().await.unwrap());
+        let code = next_code(&enrolled.secret);
+        let mut fields: Vec<(&str, &str)> = match &token {
+            Token::Own => vec![("csrf_token", own.as_str())],
+            Token::Missing => vec![],
+            Token::Other(t) => vec![("csrf_token", t.as_str())],
+        };
+        fields.push(("code", &code));
+        let r = app.post_raw_with(&b, "/login/code", &fields).await;
+        if let Token::Own = token {
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "/login/code with {what}");
+            assert_eq!(count("sessions").await, sessions + 1);
+            assert_eq!(app.get_with(&b, "/account").await.status(), StatusCode::OK);
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "/login/code with {what}");
+        assert!(
+            text_of(&r.text().await.unwrap()).contains(BAD_TOKEN),
+            "/login/code with {what}: refused for the token"
+        );
+        assert_eq!(
+            count("sessions").await,
+            sessions,
+            "/login/code with {what} made a session"
+        );
+        assert_eq!(
+            count(code_attempts).await,
+            0,
+            "/login/code with {what} reached the code check"
+        );
+        assert_eq!(
+            app.get_with(&b, "/account").await.status(),
+            StatusCode::SEE_OTHER,
+            "/login/code with {what}: still signed out"
+        );
+    }
 }

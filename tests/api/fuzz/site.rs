@@ -32,12 +32,22 @@ const QUERY_PARAMS: &[(&str, &[&str])] = &[
     ("/reports/sales", &["from", "to"]),
     ("/admin/users", &["q", "role", "active"]),
     ("/login", &["next"]),
+    ("/login/code", &["next"]),
     ("/setup", &["token"]),
 ];
 
 /// The forms only the pages' script (`static/live.js`) sends, so no page
 /// holds them: the route and the fields the script posts.
 const SCRIPT_FORMS: &[(&str, &[&str])] = &[("/vehicles/{id}/presence", &["leave"])];
+
+/// The forms pages show only in a state the crawl does not reach (a second
+/// factor that is on): the code step of sign-in, an admin's reset of
+/// someone's second factor, and the form that turns one's own off.
+const STATE_FORMS: &[(&str, &[&str])] = &[
+    ("/login/code", &["code", "next"]),
+    ("/admin/users/{id}/2fa/reset", &[]),
+    ("/account/2fa", &["action", "code", "current_password"]),
+];
 
 /// Pages crawled per route pattern (more would only repeat the same form).
 const PAGES_PER_ROUTE: usize = 3;
@@ -104,10 +114,10 @@ impl Site {
                 push_new(&mut t.names, n);
             }
         }
-        for (pattern, names) in SCRIPT_FORMS {
-            let t = site
-                .target_mut(&Method::POST, pattern)
-                .unwrap_or_else(|| panic!("SCRIPT_FORMS names {pattern}, not a POST route"));
+        for (pattern, names) in SCRIPT_FORMS.iter().chain(STATE_FORMS) {
+            let t = site.target_mut(&Method::POST, pattern).unwrap_or_else(|| {
+                panic!("SCRIPT_FORMS or STATE_FORMS names {pattern}, not a POST route")
+            });
             t.has_form = true;
             for n in *names {
                 push_new(&mut t.names, n);

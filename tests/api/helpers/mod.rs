@@ -9,6 +9,7 @@
 //!   forms with and without their CSRF token, sign-in;
 //! - `html`: pages parsed and queried with CSS selectors;
 //! - `fixtures`: users, vehicles and their forms;
+//! - `second_factor`: an authenticator app, two-step set-up and sign-in;
 //! - `browser`: chromedriver and a headless Chromium;
 //! - `served`: `pcn serve` as a process of its own.
 
@@ -18,6 +19,7 @@ mod client;
 mod cluster;
 mod fixtures;
 mod html;
+mod second_factor;
 mod served;
 
 pub use app::*;
@@ -26,4 +28,5 @@ pub use client::*;
 pub use cluster::*;
 pub use fixtures::*;
 pub use html::*;
+pub use second_factor::*;
 pub use served::*;

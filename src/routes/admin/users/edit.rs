@@ -10,7 +10,7 @@ use crate::{
     auth::{Admin, SignedIn},
     domain::{FieldErrors, PersonName, Role},
     models::{
-        audit, invitations, sessions,
+        audit, invitations, second_factor, sessions,
         users::{self, UpdateOutcome},
     },
     web::{AppError, Flash, Page, render, see_other},
@@ -33,6 +33,7 @@ pub(super) async fn edit_page(
         state.config.session_lifetime,
     )
     .await?;
+    let two_factor_since = second_factor::confirmed_since(&mut conn, id).await?;
     let audit = audit::recent(&mut conn, Some(id), 20).await?;
     let link_open_until = invitations::open_until(&mut conn, id).await?;
     Ok(render(
@@ -53,6 +54,7 @@ pub(super) async fn edit_page(
             roles: Role::ALL.to_vec(),
             open_sessions,
             link_open_until,
+            two_factor_since,
             audit,
             is_self: admin.id == id,
             user: Some(user),

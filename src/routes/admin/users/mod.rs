@@ -1,17 +1,19 @@
 //! `/admin/users`: list, create, edit (names, role, active), set a password,
-//! sign a user out everywhere. Every change is audited, in the same
+//! sign a user out everywhere, reset their second factor. Every change is audited, in the same
 //! transaction as the change (see `models::users`).
 
 mod edit;
 mod list;
 mod new;
 mod password;
+mod second_factor;
 mod sessions;
 
 pub use edit::{edit, update};
 pub use list::list;
 pub use new::{create, new};
 pub use password::set_password;
+pub use second_factor::reset_second_factor;
 pub use sessions::revoke_sessions;
 
 use actix_session::Session;
@@ -53,6 +55,8 @@ pub(super) struct FormPage {
     errors: FieldErrors,
     roles: Vec<Role>,
     open_sessions: i64,
+    /// Since when they sign in with a code, if they do.
+    two_factor_since: Option<chrono::DateTime<chrono::Utc>>,
     audit: Vec<audit::Entry>,
     is_self: bool,
     /// When the user's open invitation or reset link expires, if one is open.

@@ -36,6 +36,7 @@ fn new_page(
         errors,
         roles: Role::ALL.to_vec(),
         open_sessions: 0,
+        two_factor_since: None,
         audit: Vec::new(),
         is_self: false,
         link_open_until: None,
