@@ -146,3 +146,69 @@ async fn serve_runs_its_own_database_and_stops_cleanly_on_sigterm() {
     );
     assert!(c.get(format!("{address}/healthz")).send().await.is_err());
 }
+
+#[tokio::test]
+async fn migrate_without_createrole_prints_the_sql_for_an_administrator_then_works() {
+    use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
+    // A cluster of the test's own: the shared one has PCN's roles already.
+    let cluster = tokio::task::spawn_blocking(|| {
+        crate::helpers::OwnClusters::start(|dir| {
+            let durability = pcn::cluster::Durability { throwaway: true };
+            let c = pcn::cluster::Cluster::start(&dir.join("d"), &dir.join("s"), durability)
+                .expect("cluster");
+            let url = c.url("postgres");
+            (vec![c], vec![url])
+        })
+    })
+    .await
+    .unwrap();
+    let superuser = &cluster.urls[0];
+    let mut su = AsyncPgConnection::establish(superuser).await.unwrap();
+    su.batch_execute("CREATE ROLE shop_owner LOGIN CREATEDB")
+        .await
+        .unwrap();
+    su.batch_execute("CREATE DATABASE shop OWNER shop_owner")
+        .await
+        .unwrap();
+    let shop = format!(
+        "{}/shop",
+        superuser
+            .strip_suffix("/postgres")
+            .expect("a URL of database postgres")
+    );
+    let owner = shop.replacen("postgres@", "shop_owner@", 1);
+
+    let out = pcn(&["migrate"], &[("DATABASE_URL", &owner)]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "migrated without roles: {said}");
+    assert!(said.contains("have an administrator run"), "{said}");
+    assert!(
+        said.contains("CREATE ROLE pcn_app LOGIN NOINHERIT"),
+        "{said}"
+    );
+
+    // The administrator runs exactly that, once; then the owner migrates.
+    su.batch_execute(pcn::db::roles::SETUP_SQL).await.unwrap();
+    let out = pcn(&["migrate"], &[("DATABASE_URL", &owner)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The tables are the owner's, and the app's own login reads through
+    // its roles only.
+    let mut conn = AsyncPgConnection::establish(&shop).await.unwrap();
+    conn.batch_execute(
+        "DO $$ BEGIN IF (SELECT count(*) FROM pg_tables WHERE schemaname = 'public' \
+         AND tableowner <> 'shop_owner') > 0 THEN RAISE EXCEPTION 'not the owner''s'; END IF; END $$",
+    )
+    .await
+    .unwrap();
+    let mut app = AsyncPgConnection::establish(&pcn::db::app_url(&shop, None))
+        .await
+        .unwrap();
+    assert!(app.batch_execute("SELECT 1 FROM vehicles").await.is_err());
+    app.batch_execute("SET ROLE pcn_viewer; SELECT 1 FROM vehicles")
+        .await
+        .unwrap();
+}

@@ -23,52 +23,16 @@ use crate::helpers::{
     text_at, with,
 };
 
-/// A primary and its standby, each on a socket folder of its own, run from
-/// a thread that lives as long as this does (their parent-death signal is
-/// tied to the thread that started them).
-struct Replicated {
-    primary: String,
-    standby: String,
-    stop: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Replicated {
-    fn start() -> Self {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let dir = crate::helpers::postgres_tempdir("pcn-repl-");
-            let throwaway = Durability { throwaway: true };
-            let primary = Cluster::start(&dir.path().join("p"), &dir.path().join("ps"), throwaway)
-                .expect("primary");
-            primary
-                .make_standby(&dir.path().join("s"))
-                .expect("standby");
-            let standby = Cluster::start(&dir.path().join("s"), &dir.path().join("ss"), throwaway)
-                .expect("standby");
-            tx.send((primary.url("pcn"), standby.url("pcn"))).unwrap();
-            let _ = stopped.recv();
-            drop(standby);
-            drop(primary);
-        });
-        let (primary, standby) = rx.recv().expect("clusters started");
-        Self {
-            primary,
-            standby,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Replicated {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+/// A primary and its standby, each on a socket folder of its own.
+fn replicated() -> crate::helpers::OwnClusters {
+    crate::helpers::OwnClusters::start(|dir| {
+        let throwaway = Durability { throwaway: true };
+        let primary = Cluster::start(&dir.join("p"), &dir.join("ps"), throwaway).expect("primary");
+        primary.make_standby(&dir.join("s")).expect("standby");
+        let standby = Cluster::start(&dir.join("s"), &dir.join("ss"), throwaway).expect("standby");
+        let urls = vec![primary.url("pcn"), standby.url("pcn")];
+        (vec![primary, standby], urls)
+    })
 }
 
 /// HAProxy in front of `backends`, on a free port, stopped on drop.
@@ -178,18 +142,16 @@ async fn two_instances_behind_haproxy_on_a_primary_and_its_replica() {
     let Some(haproxy) = haproxy_binary() else {
         return;
     };
-    let clusters = tokio::task::spawn_blocking(Replicated::start)
-        .await
-        .unwrap();
-    let admin = clusters.primary.replace("/pcn", "/postgres");
+    let clusters = tokio::task::spawn_blocking(replicated).await.unwrap();
+    let admin = clusters.urls[0].replace("/pcn", "/postgres");
     pcn::db::create_database_if_missing(&admin, "pcn")
         .await
         .unwrap();
-    pcn::db::migrate(&clusters.primary, None).await.unwrap();
+    pcn::db::migrate(&clusters.urls[0], None).await.unwrap();
     // The standby has the schema once it has replayed that far.
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut standby = loop {
-        if let Ok(mut c) = AsyncPgConnection::establish(&clusters.standby).await
+        if let Ok(mut c) = AsyncPgConnection::establish(&clusters.urls[1]).await
             && c.batch_execute("SELECT 1 FROM vehicles LIMIT 1")
                 .await
                 .is_ok()
@@ -206,10 +168,10 @@ async fn two_instances_behind_haproxy_on_a_primary_and_its_replica() {
     let instance = || {
         Options {
             database: Some("pcn".into()),
-            database_url: Some(clusters.primary.clone()),
+            database_url: Some(clusters.urls[0].clone()),
             ..Options::default()
         }
-        .env("PCN_READ_DATABASE_URL", clusters.standby.clone())
+        .env("PCN_READ_DATABASE_URL", clusters.urls[1].clone())
         .env("PCN_TRUSTED_PROXIES", "127.0.0.1")
     };
     let a = TestApp::with(instance()).await;

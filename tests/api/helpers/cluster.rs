@@ -188,3 +188,49 @@ pub fn proxied_url(database: &str, port: u16) -> String {
     url.set_query(None);
     url.to_string()
 }
+
+/// PostgreSQL clusters of a test's own (made by `make` in a temporary
+/// folder), run from a thread that lives as long as this does: their
+/// parent-death signal is tied to the thread that started them. `urls` are
+/// what `make` answered; dropping this stops them.
+pub struct OwnClusters {
+    pub urls: Vec<String>,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl OwnClusters {
+    pub fn start(
+        make: impl FnOnce(&std::path::Path) -> (Vec<pcn::cluster::Cluster>, Vec<String>)
+        + Send
+        + 'static,
+    ) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let dir = super::postgres_tempdir("pcn-own-");
+            let (clusters, urls) = make(dir.path());
+            tx.send(urls).unwrap();
+            let _ = stopped.recv();
+            // The later ones (standbys) first.
+            for c in clusters.into_iter().rev() {
+                drop(c);
+            }
+        });
+        let urls = rx.recv().expect("clusters started");
+        Self {
+            urls,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for OwnClusters {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
