@@ -58,6 +58,49 @@ async fn staff_sign_in_through_the_real_form() {
 /// the password, then a code. The QR code is an image the browser draws
 /// under the CSP.
 #[tokio::test]
+async fn an_invited_person_chooses_their_password_in_a_browser() {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::spawn().await;
+    app.create_user("admin", "ada@dealer.example", PASSWORD)
+        .await;
+    let admin = open_browser(&driver, 1280, 900).await;
+    sign_in_browser(&admin, &app, "ada@dealer.example").await;
+    admin.goto(&app.url("/admin/users/new")).await.unwrap();
+    fill(&admin, "#email", "nina@dealer.example").await;
+    fill(&admin, "#first_name", "Nina").await;
+    fill(&admin, "#last_name", "Okoro").await;
+    click(&admin, "form[action='/admin/users'] button[type=submit]").await;
+    let link = admin
+        .find(Locator::Css("#invite-link"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .expect("the link");
+    shot(&admin, "invitation-link.png").await;
+    admin.close().await.unwrap();
+
+    // The new person, on a tablet, with nothing but the link.
+    let nina = open_browser(&driver, 820, 1000).await;
+    let path = &link[link.find("/invite/").expect("an invitation path")..];
+    nina.goto(&app.url(path)).await.unwrap();
+    assert!(text_of(&nina, "main").await.contains("nina@dealer.example"));
+    fill(&nina, "#password", "short").await;
+    click(&nina, "button[type=submit]").await;
+    assert!(!text_of(&nina, "#password-error").await.is_empty());
+    shot(&nina, "invitation-choose.png").await;
+    fill(&nina, "#password", "harbour thistle lantern 58").await;
+    click(&nina, "button[type=submit]").await;
+    wait_for_url(&nina, "/login").await;
+    fill(&nina, "#email", "nina@dealer.example").await;
+    fill(&nina, "#password", "harbour thistle lantern 58").await;
+    click(&nina, "button[type=submit]").await;
+    wait_for_url(&nina, "/vehicles").await;
+    nina.close().await.unwrap();
+}
+
+#[tokio::test]
 async fn two_step_sign_in_is_set_up_and_used_in_a_browser() {
     let Some(driver) = start_driver() else { return };
     let app = TestApp::spawn().await;
