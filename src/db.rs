@@ -194,6 +194,7 @@ impl ::bb8::ErrorSink<PoolError> for LogErrors {
 pub async fn migrate(url: &str, app_password: Option<&str>) -> anyhow::Result<Vec<String>> {
     let mut conn = AsyncPgConnection::establish(url).await?;
     roles::ensure(&mut conn, app_password).await?;
+    roles::forbid_temporary(&mut conn).await?;
     drop(conn);
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || {

@@ -1,9 +1,15 @@
+DROP POLICY audit_admin_read ON audit_log;
+DROP POLICY audit_own_name ON audit_log;
+ALTER TABLE audit_log DISABLE ROW LEVEL SECURITY;
+DROP TRIGGER vehicles_archive_is_admins ON vehicles;
+DROP FUNCTION pcn_archive_is_admins();
+DROP TRIGGER sessions_stay_ended ON sessions;
+DROP FUNCTION pcn_session_stays_ended();
 DROP POLICY presence_purge ON vehicle_presence;
 DROP POLICY presence_own ON vehicle_presence;
 DROP POLICY presence_read ON vehicle_presence;
 ALTER TABLE vehicle_presence DISABLE ROW LEVEL SECURITY;
 ALTER FUNCTION pcn_sales_daily_apply() SECURITY INVOKER RESET search_path;
-DROP FUNCTION pcn_session(bytea, interval, interval);
 DROP FUNCTION pcn_own_password_hash();
 DROP POLICY sessions_admin ON sessions;
 DROP POLICY sessions_own ON sessions;
@@ -29,3 +35,4 @@ BEGIN
   END LOOP;
 END $$;
 DROP FUNCTION pcn_user_id();
+DROP FUNCTION pcn_is_app();

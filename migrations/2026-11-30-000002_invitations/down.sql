@@ -1,2 +1,3 @@
-DROP FUNCTION pcn_accept_invitation(bytea, text);
+DROP FUNCTION pcn_accept_invitation(text, text);
+DROP FUNCTION pcn_open_invitation(text);
 DROP TABLE invitations;

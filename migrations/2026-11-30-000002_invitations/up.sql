@@ -13,20 +13,41 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_open_idx ON invitations (user_id) WHERE ended_at IS NULL;
 
 GRANT SELECT, INSERT, UPDATE (ended_at) ON invitations TO pcn_admin;
-GRANT SELECT ON invitations TO pcn_anon;
+-- A new password of one's own ends one's open links (models::users::set_password).
+GRANT SELECT (user_id, ended_at), UPDATE (ended_at) ON invitations TO pcn_viewer;
+ALTER TABLE invitations ENABLE ROW LEVEL SECURITY;
+CREATE POLICY invitations_admin ON invitations FOR ALL TO pcn_admin USING (true) WITH CHECK (true);
+CREATE POLICY invitations_own_read ON invitations FOR SELECT TO pcn_viewer
+    USING (user_id = pcn_user_id());
+CREATE POLICY invitations_own_end ON invitations FOR UPDATE TO pcn_viewer
+    USING (user_id = pcn_user_id()) WITH CHECK (ended_at IS NOT NULL);
+
+-- The signed-out role reads no invitation: it asks with the link's token
+-- itself (hashed here), so knowing the stored hashes opens nothing.
+CREATE FUNCTION pcn_open_invitation(token text)
+RETURNS TABLE (first_name text, last_name text, email text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT u.first_name, u.last_name, u.email
+      FROM invitations i JOIN users u ON u.id = i.user_id
+     WHERE i.token_hash = sha256(convert_to(token, 'UTF8')) AND i.ended_at IS NULL
+       AND i.expires_at > now() AND u.active
+$$;
+REVOKE ALL ON FUNCTION pcn_open_invitation(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pcn_open_invitation(text) TO pcn_anon;
 
 -- Using a link: in one statement's transaction, the link ends (once: a
 -- second use finds it ended), the password is set and the person's
 -- sessions end. The signed-out role may do exactly this, and no other
 -- change to a password. Answers the user's id, or NULL for a link that is
 -- unknown, used, replaced or expired (or whose user is deactivated).
-CREATE FUNCTION pcn_accept_invitation(token bytea, new_hash text) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+CREATE FUNCTION pcn_accept_invitation(token text, new_hash text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE uid bigint;
 BEGIN
     UPDATE invitations i SET ended_at = now()
       FROM users u
-     WHERE i.token_hash = token AND i.ended_at IS NULL AND i.expires_at > now()
+     WHERE i.token_hash = sha256(convert_to(token, 'UTF8')) AND i.ended_at IS NULL
+       AND i.expires_at > now()
        AND u.id = i.user_id AND u.active
     RETURNING i.user_id INTO uid;
     IF uid IS NULL THEN
@@ -38,5 +59,5 @@ BEGIN
     VALUES (uid, 'password set by link', uid, 'chosen through an invitation or reset link');
     RETURN uid;
 END $$;
-REVOKE ALL ON FUNCTION pcn_accept_invitation(bytea, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pcn_accept_invitation(bytea, text) TO pcn_anon;
+REVOKE ALL ON FUNCTION pcn_accept_invitation(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pcn_accept_invitation(text, text) TO pcn_anon;

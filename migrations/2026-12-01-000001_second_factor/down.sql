@@ -6,3 +6,5 @@ ALTER TABLE sign_in_attempts ADD CONSTRAINT sign_in_attempts_outcome_check
     CHECK (outcome IN ('pending', 'success', 'failure', 'throttled'));
 DROP TABLE recovery_codes;
 DROP TABLE user_totp;
+DROP FUNCTION pcn_totp_steps_only_rise();
+DROP FUNCTION pcn_recovery_codes_stay_used();

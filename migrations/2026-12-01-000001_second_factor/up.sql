@@ -57,4 +57,29 @@ ALTER TABLE recovery_codes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY recovery_code_step ON recovery_codes FOR ALL TO pcn_anon USING (true) WITH CHECK (true);
 CREATE POLICY recovery_own ON recovery_codes FOR ALL TO pcn_viewer
     USING (user_id = pcn_user_id()) WITH CHECK (user_id = pcn_user_id());
-CREATE POLICY recovery_admin_reset ON recovery_codes FOR ALL TO pcn_admin USING (true) WITH CHECK (true);
+-- An admin's reset removes codes (reading which to remove); it never makes one.
+CREATE POLICY recovery_admin_read ON recovery_codes FOR SELECT TO pcn_admin USING (true);
+CREATE POLICY recovery_admin_reset ON recovery_codes FOR DELETE TO pcn_admin USING (true);
+
+-- Whoever uses a code: a used time step stays used, a used recovery code
+-- stays used.
+CREATE FUNCTION pcn_totp_steps_only_rise() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF pcn_is_app() AND NEW.last_used_step < OLD.last_used_step THEN
+        RAISE EXCEPTION 'permission denied: a used time step stays used'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE FUNCTION pcn_recovery_codes_stay_used() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF pcn_is_app() AND OLD.used_at IS NOT NULL AND NEW.used_at IS DISTINCT FROM OLD.used_at THEN
+        RAISE EXCEPTION 'permission denied: a used recovery code stays used'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER user_totp_steps_only_rise BEFORE UPDATE OF last_used_step ON user_totp
+    FOR EACH ROW EXECUTE FUNCTION pcn_totp_steps_only_rise();
+CREATE TRIGGER recovery_codes_stay_used BEFORE UPDATE OF used_at ON recovery_codes
+    FOR EACH ROW EXECUTE FUNCTION pcn_recovery_codes_stay_used();

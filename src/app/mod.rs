@@ -67,8 +67,8 @@ impl AppState {
         if let Some(replica) = &self.replica
             && replica.serves(last_write)
             && let Ok(mut conn) = replica.pool().get_owned().await
+            && act(&mut conn, who).await.is_ok()
         {
-            act(&mut conn, who).await?;
             return Ok(conn);
         }
         self.db(who).await

@@ -38,6 +38,7 @@ pub async fn authenticate(
     let path = req.path();
     let background = path == "/events" || path.ends_with("/presence");
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut held = None;
     let current = match session.get::<String>(SID_KEY) {
         Ok(Some(token)) => {
             let found = match load(&state, &token, last_write(&state, &session), background).await {
@@ -45,13 +46,7 @@ pub async fn authenticate(
                 Err(e) => return Ok(req.error_response(e)),
             };
             let found = found.map(|(current, conn)| {
-                // A page's handler goes on with the connection the lookup
-                // left acting for this person. Not while a form's body is
-                // still arriving (a slow client must not hold a
-                // connection), nor for the long-lived event stream.
-                if !unsafe_method && !background {
-                    req.extensions_mut().insert(Held(conn));
-                }
+                held = Some(conn);
                 current
             });
             if found.is_none() {
@@ -86,11 +81,24 @@ pub async fn authenticate(
         && state.config.require_admin_2fa
         && !may_skip_second_factor(req.path())
     {
-        match has_second_factor(&state, c).await {
+        match has_second_factor(&state, c, held.as_mut()).await {
             Ok(true) => {}
             Ok(false) => return Ok(req.into_response(see_other(ENROL_PATH))),
             Err(e) => return Ok(req.error_response(e)),
         }
+    }
+    // A page's handler goes on with the connection the lookup left acting
+    // for this person. Not while a form's body is still arriving (a slow
+    // client must not hold a connection), not for the long-lived event
+    // stream, and not for the public pages, whose handlers ask for a
+    // signed-out connection of their own (holding this one meanwhile could
+    // wait on a full pool).
+    if let Some(conn) = held
+        && !unsafe_method
+        && !background
+        && !is_public_page(req.path())
+    {
+        req.extensions_mut().insert(Held(conn));
     }
     let writer = current.is_some() && unsafe_method && state.replica.is_some();
     req.extensions_mut().insert(current);
@@ -129,9 +137,26 @@ fn may_skip_second_factor(path: &str) -> bool {
     matches!(path, ENROL_PATH | "/logout" | "/healthz") || path.starts_with("/static/")
 }
 
-async fn has_second_factor(state: &AppState, admin: &SignedIn) -> Result<bool, AppError> {
-    let mut conn = state.db(admin.acting()).await?;
-    Ok(models::second_factor::is_enrolled(&mut conn, admin.id).await?)
+/// Pages anyone may open, whose handlers use a signed-out connection.
+fn is_public_page(path: &str) -> bool {
+    matches!(path, "/login" | "/login/code" | "/setup" | "/healthz")
+        || path.starts_with("/invite/")
+        || path.starts_with("/static/")
+}
+
+async fn has_second_factor(
+    state: &AppState,
+    admin: &SignedIn,
+    held: Option<&mut Pooled>,
+) -> Result<bool, AppError> {
+    let enrolled = match held {
+        Some(conn) => models::second_factor::is_enrolled(conn, admin.id).await?,
+        None => {
+            let mut conn = state.db(admin.acting()).await?;
+            models::second_factor::is_enrolled(&mut conn, admin.id).await?
+        }
+    };
+    Ok(enrolled)
 }
 
 /// With a read replica: where the primary stood after this session's last

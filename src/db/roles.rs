@@ -14,7 +14,7 @@ use diesel_async::{AsyncPgConnection, SimpleAsyncConnection as _};
 /// everything an editor does.
 pub const SETUP_SQL: &str = r#"
 DO $$
-DECLARE r text;
+DECLARE r text; g record;
 BEGIN
   FOREACH r IN ARRAY ARRAY['pcn_anon', 'pcn_viewer', 'pcn_editor', 'pcn_admin', 'pcn_system'] LOOP
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
@@ -30,15 +30,15 @@ BEGIN
     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
     END;
   END IF;
-  IF NOT pg_has_role('pcn_editor', 'pcn_viewer', 'MEMBER') THEN
-    GRANT pcn_viewer TO pcn_editor;
-  END IF;
-  IF NOT pg_has_role('pcn_admin', 'pcn_editor', 'MEMBER') THEN
-    GRANT pcn_editor TO pcn_admin;
-  END IF;
-  FOREACH r IN ARRAY ARRAY['pcn_anon', 'pcn_viewer', 'pcn_editor', 'pcn_admin', 'pcn_system'] LOOP
-    IF NOT pg_has_role('pcn_app', r, 'MEMBER') THEN
-      EXECUTE format('GRANT %I TO pcn_app', r);
+  -- Each grant once; another process granting it meanwhile is fine too.
+  FOR g IN SELECT * FROM (VALUES ('pcn_viewer', 'pcn_editor'), ('pcn_editor', 'pcn_admin'),
+      ('pcn_anon', 'pcn_app'), ('pcn_viewer', 'pcn_app'), ('pcn_editor', 'pcn_app'),
+      ('pcn_admin', 'pcn_app'), ('pcn_system', 'pcn_app')) AS v (role_name, member) LOOP
+    IF NOT pg_has_role(g.member, g.role_name, 'MEMBER') THEN
+      BEGIN
+        EXECUTE format('GRANT %I TO %I', g.role_name, g.member);
+      EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+      END;
     END IF;
   END LOOP;
 END $$;
@@ -59,6 +59,18 @@ pub enum RolesError {
     NotAllowed { sql: String },
     #[error("creating the database roles: {0}")]
     Failed(#[from] DieselError),
+}
+
+/// Nobody but the owner may create temporary objects in this database: a
+/// temporary table could shadow one that a `SECURITY DEFINER` function
+/// uses. Run on every migration (a database made from a template, or
+/// restored, does not keep its rights).
+pub async fn forbid_temporary(conn: &mut AsyncPgConnection) -> Result<(), DieselError> {
+    conn.batch_execute(
+        "DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', \
+         current_database()); END $$",
+    )
+    .await
 }
 
 /// Creates the roles (`SETUP_SQL`), and gives `pcn_app` the password

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::{
-    ExpressionMethods as _, JoinOnDsl as _, OptionalExtension as _, QueryDsl as _, QueryResult,
+    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, QueryResult,
     dsl::now,
-    sql_types::{Bytea, Int8, Nullable, Text},
+    sql_types::{Int8, Nullable, Text},
 };
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 
@@ -83,21 +83,27 @@ pub async fn create(
     .await
 }
 
-/// Whom an open link is for: (first name, email).
+/// Whom the open link `token` is for: (first name, last name, email).
+/// Asked of `pcn_open_invitation`, which hashes the token itself.
 pub async fn find_open(
     conn: &mut AsyncPgConnection,
-    token_hash: &[u8],
+    token: &str,
 ) -> QueryResult<Option<(String, String, String)>> {
-    invitations::table
-        .inner_join(users::table.on(users::id.eq(invitations::user_id)))
-        .filter(invitations::token_hash.eq(token_hash))
-        .filter(invitations::ended_at.is_null())
-        .filter(invitations::expires_at.gt(now))
-        .filter(users::active)
-        .select((users::first_name, users::last_name, users::email))
-        .first(conn)
+    #[derive(diesel::QueryableByName)]
+    struct Person {
+        #[diesel(sql_type = Text)]
+        first_name: String,
+        #[diesel(sql_type = Text)]
+        last_name: String,
+        #[diesel(sql_type = Text)]
+        email: String,
+    }
+    diesel::sql_query("SELECT first_name, last_name, email FROM pcn_open_invitation($1)")
+        .bind::<Text, _>(token)
+        .get_result::<Person>(conn)
         .await
         .optional()
+        .map(|p| p.map(|p| (p.first_name, p.last_name, p.email)))
 }
 
 /// When the open link of `user_id` expires, if there is one.
@@ -126,11 +132,11 @@ struct Accepted {
 /// used, replaced or expired — a second use of one link included.
 pub async fn accept(
     conn: &mut AsyncPgConnection,
-    token_hash: &[u8],
+    token: &str,
     password_hash: &str,
 ) -> QueryResult<Option<i64>> {
     diesel::sql_query("SELECT pcn_accept_invitation($1, $2) AS user_id")
-        .bind::<Bytea, _>(token_hash)
+        .bind::<Text, _>(token)
         .bind::<Text, _>(password_hash)
         .get_result::<Accepted>(conn)
         .await

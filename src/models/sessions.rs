@@ -90,11 +90,12 @@ pub async fn create(
         .await
 }
 
-/// The session behind `token_hash`, if it is live (the `live` rule, as
-/// `pcn_session()` in SQL, which may read any session whoever asks). When it
-/// is, the same statement switches `conn` to act for its user (the database
-/// role of their PCN role, and their id for row-level security): a request
-/// acts as its user at no extra round trip (`db::acting`).
+/// The session behind `token_hash`, if it is live. When it is, the same
+/// statement switches `conn` to act for its user (the database role of
+/// their PCN role, and their id for row-level security): a request acts as
+/// its user at no extra round trip (`db::acting`). The `live` rule above,
+/// in SQL: the switch must be part of this very statement, which diesel's
+/// query builder does not write.
 pub async fn find_live(
     conn: &mut AsyncPgConnection,
     token_hash: &[u8],
@@ -102,17 +103,18 @@ pub async fn find_live(
     lifetime: Duration,
 ) -> QueryResult<Option<LiveSession>> {
     Sql::new(
-        "SELECT s.session_id, s.seen_long_ago, s.user_id, s.email, s.first_name, s.last_name, \
-                s.role, set_config('role', 'pcn_' || s.role, false) AS acting_role, \
-                set_config('pcn.user_id', s.user_id::text, false) AS acting_user \
-           FROM pcn_session(",
+        "SELECT s.id AS session_id, s.last_seen_at + interval '1 minute' < now() AS seen_long_ago, \
+                u.id AS user_id, u.email, u.first_name, u.last_name, u.role, \
+                set_config('role', 'pcn_' || u.role, false) AS acting_role, \
+                set_config('pcn.user_id', u.id::text, false) AS acting_user \
+           FROM sessions s JOIN users u ON u.id = s.user_id \
+          WHERE s.revoked_at IS NULL AND u.active AND s.token_hash = ",
     )
     .bind::<Bytea, _>(token_hash.to_vec())
-    .sql(", ")
+    .sql(" AND s.last_seen_at > now() - ")
     .bind::<Interval, _>(interval(idle))
-    .sql(", ")
+    .sql(" AND s.created_at > now() - ")
     .bind::<Interval, _>(interval(lifetime))
-    .sql(") s")
     .get_result::<LiveSession>(conn)
     .await
     .optional()

@@ -15,7 +15,7 @@ use diesel_async::{
 use crate::{
     domain::{Email, PersonName, Role},
     models::{audit, sessions, setup_tokens},
-    schema::users,
+    schema::{invitations, users},
 };
 
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
@@ -236,6 +236,15 @@ pub async fn set_password(
             .set(users::password_hash.eq(hash))
             .execute(conn)
             .await?;
+        // A link made before (an invitation, a reset) must not undo this.
+        diesel::update(
+            invitations::table
+                .filter(invitations::user_id.eq(id))
+                .filter(invitations::ended_at.is_null()),
+        )
+        .set(invitations::ended_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
         let ended = sessions::revoke_all_for_user(conn, id, None).await?;
         if let Some(actor) = actor {
             audit::record(

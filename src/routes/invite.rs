@@ -60,7 +60,7 @@ async fn look_up(
         Gate::Open { attempt_id } => attempt_id,
         Gate::Throttled { retry_after_secs } => return Ok(Err(Throttled { retry_after_secs })),
     };
-    let found = invitations::find_open(&mut conn, &hash).await?;
+    let found = invitations::find_open(&mut conn, token).await?;
     let outcome = if found.is_some() {
         Outcome::Success
     } else {
@@ -185,8 +185,7 @@ pub async fn submit(
     let hash = state.passwords.hash(password).await?;
     let mut conn = state.db(Acting::ANON).await?;
     // Used meanwhile (two tabs, two clicks): the second finds it ended.
-    let Some(user_id) = invitations::accept(&mut conn, &sha256(token.as_bytes()), &hash).await?
-    else {
+    let Some(user_id) = invitations::accept(&mut conn, &token, &hash).await? else {
         return Ok(page(
             &session,
             StatusCode::NOT_FOUND,

@@ -27,7 +27,7 @@ async fn run(conn: &mut AsyncPgConnection, sql: &str) -> Result<usize, String> {
 fn assert_denied(outcome: Result<usize, String>, what: &str) {
     match outcome {
         Err(e) => assert!(
-            e.contains("permission denied"),
+            e.contains("permission denied") || e.contains("violates row-level security policy"),
             "{what}: refused, but not for permission: {e}"
         ),
         Ok(n) => panic!("{what}: the database allowed it ({n} rows)"),
@@ -215,6 +215,71 @@ async fn an_editors_connection_writes_inventory_but_cannot_touch_users() {
     assert_denied(
         run(&mut conn, "SELECT * FROM audit_log").await,
         "an editor reading the audit log",
+    );
+}
+
+#[tokio::test]
+async fn an_ended_session_stays_ended_and_only_an_admin_archives() {
+    let app = TestApp::spawn().await;
+    let editor = app.signed_in_as("editor").await;
+    let id = add_vehicle(&app, "G-1").await;
+    app.exec(&format!(
+        "INSERT INTO sessions (token_hash, user_id, revoked_at) VALUES ('\\x02', {editor}, now())"
+    ))
+    .await;
+    for role in [DbRole::Anon, DbRole::Editor] {
+        let mut conn = acting(&app, role, Some(editor)).await;
+        assert_denied(
+            run(
+                &mut conn,
+                "UPDATE sessions SET revoked_at = NULL WHERE token_hash = '\\x02'",
+            )
+            .await,
+            &format!("{} reopening an ended session", role.name()),
+        );
+    }
+    let mut conn = acting(&app, DbRole::Editor, Some(editor)).await;
+    assert_denied(
+        run(
+            &mut conn,
+            &format!("UPDATE vehicles SET status = 'archived' WHERE id = {id}"),
+        )
+        .await,
+        "an editor archiving",
+    );
+    // In their own name only.
+    assert_denied(
+        run(
+            &mut conn,
+            &format!(
+                "INSERT INTO audit_log (actor_id, action, details) VALUES ({}, 'forged', '')",
+                editor + 1
+            ),
+        )
+        .await,
+        "an editor writing the audit in someone else's name",
+    );
+    let admin = app
+        .create_user("admin", "root@example.com", "a long enough passphrase")
+        .await;
+    let mut conn = acting(&app, DbRole::Admin, Some(admin)).await;
+    assert_eq!(
+        run(
+            &mut conn,
+            &format!("UPDATE vehicles SET status = 'archived' WHERE id = {id}")
+        )
+        .await,
+        Ok(1)
+    );
+    // The signed-out role reads no invitation, hashed or not.
+    let mut conn = acting(&app, DbRole::Anon, None).await;
+    assert_denied(
+        run(&mut conn, "SELECT token_hash FROM invitations").await,
+        "anon reading links",
+    );
+    assert_denied(
+        run(&mut conn, "CREATE TEMPORARY TABLE sessions (id int)").await,
+        "a temporary table to shadow one",
     );
 }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    auth::{Admin, SignedIn, Viewer},
+    auth::{Admin, Signed, Viewer},
     domain::FieldErrors,
     domain::{
         Role,
@@ -28,8 +28,8 @@ struct ShowPage {
     errors: FieldErrors,
 }
 
-async fn show_page(
-    user: &SignedIn,
+async fn show_page<R>(
+    user: &Signed<R>,
     session: &Session,
     state: &AppState,
     id: i64,
@@ -37,7 +37,9 @@ async fn show_page(
     reason: String,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.reader(user.acting(), user.last_write).await?;
+    // The connection the session check left for this page, if any: a
+    // second one asked for while holding it could wait on a full pool.
+    let mut conn = user.reader(state).await?;
     let s = sales::find(&mut conn, id)
         .await?
         .ok_or(AppError::NotFound)?;

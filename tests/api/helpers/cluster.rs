@@ -162,6 +162,14 @@ pub async fn fresh_database() -> String {
     ))
     .await
     .expect("create test database");
+    // What `pcn migrate` does to a database besides migrating it, which a
+    // copy of the template does not keep.
+    let mut copy = AsyncPgConnection::establish(&url_for(&name))
+        .await
+        .expect("connect");
+    pcn::db::roles::forbid_temporary(&mut copy)
+        .await
+        .expect("rights of the test database");
     name
 }
 

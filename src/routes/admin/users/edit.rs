@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::FormPage;
 use crate::{
     app::AppState,
-    auth::{Admin, SignedIn},
+    auth::Admin,
     domain::{FieldErrors, PersonName, Role},
     models::{
         audit, invitations, second_factor, sessions,
@@ -17,14 +17,14 @@ use crate::{
 };
 
 pub(super) async fn edit_page(
-    admin: &SignedIn,
+    admin: &Admin,
     session: &Session,
     state: &AppState,
     id: i64,
     status: StatusCode,
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let mut conn = state.db(admin.acting()).await?;
+    let mut conn = admin.db(state).await?;
     let user = users::find(&mut conn, id).await?;
     let open_sessions = sessions::count_live_for_user(
         &mut conn,
