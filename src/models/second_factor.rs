@@ -65,19 +65,25 @@ pub async fn is_enrolled(conn: &mut AsyncPgConnection, user_id: i64) -> QueryRes
     Ok(confirmed_since(conn, user_id).await?.is_some())
 }
 
-/// The factor `user_id` has or is setting up; when there is none, one being
-/// set up with `secret`.
+/// The factor `user_id` has or is setting up; when there is none, or the
+/// one being set up was begun more than 30 minutes ago, one being set up
+/// with `secret`: a key someone glimpsed on a screen left open does not
+/// stay the one that person will later confirm.
 pub async fn begin(
     conn: &mut AsyncPgConnection,
     user_id: i64,
     secret: &[u8],
 ) -> QueryResult<Factor> {
-    diesel::insert_into(user_totp::table)
-        .values((user_totp::user_id.eq(user_id), user_totp::secret.eq(secret)))
-        .on_conflict(user_totp::user_id)
-        .do_nothing()
-        .execute(conn)
-        .await?;
+    diesel::sql_query(
+        "INSERT INTO user_totp (user_id, secret) VALUES ($1, $2) \
+         ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, created_at = now() \
+         WHERE user_totp.confirmed_at IS NULL \
+           AND user_totp.created_at < now() - interval '30 minutes'",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(user_id)
+    .bind::<diesel::sql_types::Bytea, _>(secret)
+    .execute(conn)
+    .await?;
     user_totp::table
         .find(user_id)
         .select(Factor::as_select())

@@ -646,3 +646,23 @@ async fn admins_without_a_second_factor_set_one_up_first_when_required() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_key_left_unconfirmed_for_half_an_hour_is_replaced() {
+    let app = TestApp::spawn().await;
+    let id = app.signed_in_as("editor").await;
+    let key = async || {
+        let page = app.get("/account/2fa").await;
+        assert_eq!(page.status(), StatusCode::OK);
+        crate::helpers::Html::parse(&page.text().await.unwrap())
+            .one("#totp-secret")
+            .text()
+    };
+    let first = key().await;
+    assert_eq!(key().await, first, "the same key while it is being set up");
+    app.exec(&format!(
+        "UPDATE user_totp SET created_at = now() - interval '31 minutes' WHERE user_id = {id}"
+    ))
+    .await;
+    assert_ne!(key().await, first, "a glimpsed key does not stay");
+}

@@ -92,10 +92,8 @@ async fn page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = user.db(state).await?;
-    let factor = match second_factor::find(&mut conn, user.id).await? {
-        Some(f) => f,
-        None => second_factor::begin(&mut conn, user.id, TotpSecret::generate().as_bytes()).await?,
-    };
+    let factor =
+        second_factor::begin(&mut conn, user.id, TotpSecret::generate().as_bytes()).await?;
     let since = factor.confirmed_at;
     let recovery_left = match since {
         Some(_) => second_factor::recovery_codes_left(&mut conn, user.id).await?,
