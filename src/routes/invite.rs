@@ -60,7 +60,17 @@ async fn look_up(
         Gate::Open { attempt_id } => attempt_id,
         Gate::Throttled { retry_after_secs } => return Ok(Err(Throttled { retry_after_secs })),
     };
-    let found = invitations::find_open(&mut conn, token).await?;
+    // Only what `random_token` makes can be a link (a NUL byte, say, is
+    // not even text to PostgreSQL).
+    let well_formed = (1..=128).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let found = if well_formed {
+        invitations::find_open(&mut conn, token).await?
+    } else {
+        None
+    };
     let outcome = if found.is_some() {
         Outcome::Success
     } else {

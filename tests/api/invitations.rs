@@ -275,3 +275,22 @@ async fn guessing_links_is_throttled_per_address() {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key("retry-after"));
 }
+
+#[tokio::test]
+async fn a_link_that_is_not_even_text_is_just_not_valid() {
+    let app = TestApp::spawn().await;
+    for path in ["/invite/%00abc", "/invite/%F4%8A%A8%A4", "/invite/a%20b"] {
+        let r = app.get_with(&client(), path).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let browser = client();
+    let token = app.csrf_token_with(&browser).await;
+    let r = app
+        .post_raw_with(
+            &browser,
+            "/invite/%00abc",
+            &[("csrf_token", &token), ("password", NEW_PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
