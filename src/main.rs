@@ -1,6 +1,10 @@
 //! `pcn`: serve, migrate, create users.
 
-use std::{io::BufRead as _, net::TcpListener, process::ExitCode};
+use std::{
+    io::{BufRead as _, IsTerminal as _},
+    net::TcpListener,
+    process::ExitCode,
+};
 
 use anyhow::Context as _;
 use clap::Parser as _;
@@ -8,7 +12,7 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use pcn::{
     cli::{Cli, Command, UserCommand, socket_dir_for},
     cluster::{Cluster, Durability},
-    config::Config,
+    config::{Config, LogFormat},
     db,
     domain::{Email, NewPassword, PersonName, Role},
     models::{setup_tokens, users},
@@ -21,25 +25,65 @@ fn main() -> ExitCode {
     return_large_allocations_to_the_system();
     // A missing .env is normal; tests never read it (they do not run main).
     let _ = dotenvy::dotenv();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn")),
-        )
-        .with_writer(std::io::stderr)
-        // One line per request as its span closes: method, route, status,
-        // request id and time taken (tracing-actix-web's root span, as
-        // `web::request_log` builds it: our client address, no tokens).
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .init();
+    let format = match init_logging() {
+        Ok(format) => format,
+        Err(e) => {
+            eprintln!("pcn: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("pcn: {e:#}");
+            report_failure(format, &e);
             ExitCode::FAILURE
         }
     }
+}
+
+/// Why `pcn` stopped, on standard error whatever `RUST_LOG` says: a plain
+/// line, or with JSON logs a JSON line shaped like the others, so that a
+/// log collector reads it too.
+fn report_failure(format: LogFormat, e: &anyhow::Error) {
+    match format {
+        LogFormat::Text => eprintln!("pcn: {e:#}"),
+        LogFormat::Json => eprintln!(
+            "{}",
+            serde_json::json!({
+                "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "level": "ERROR",
+                "fields": { "message": format!("pcn: {e:#}") },
+                "target": "pcn",
+            })
+        ),
+    }
+}
+
+/// Logs go to standard error, filtered by `RUST_LOG`: plain text (in colour
+/// only when standard error is a terminal, so files and pipes get no escape
+/// codes) or, with `PCN_LOG_FORMAT=json`, one JSON object per line.
+fn init_logging() -> Result<LogFormat, pcn::config::ConfigError> {
+    let format = LogFormat::from_env()?;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        // One line per request as its span closes: method, route, status,
+        // request id and time taken (tracing-actix-web's root span, as
+        // `web::request_log` builds it: our client address, no tokens).
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE);
+    match format {
+        LogFormat::Text => builder
+            .with_ansi(
+                std::io::stderr().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            )
+            .init(),
+        LogFormat::Json => builder.json().with_ansi(false).init(),
+    }
+    Ok(format)
 }
 
 /// Every password check allocates 19 MiB (argon2), on whichever blocking

@@ -1,5 +1,6 @@
 //! The `pcn` binary itself: `pcn user create` makes an account that signs
-//! in, and `pcn serve` runs its own database and stops cleanly on SIGTERM.
+//! in, `pcn serve` runs its own database and stops cleanly on SIGTERM, and
+//! its logs suit a pipe (no colour codes; JSON with `PCN_LOG_FORMAT=json`).
 
 use std::{
     process::{Command, Stdio},
@@ -211,4 +212,95 @@ async fn migrate_without_createrole_prints_the_sql_for_an_administrator_then_wor
     app.batch_execute("SET ROLE pcn_viewer; SELECT 1 FROM vehicles")
         .await
         .unwrap();
+}
+
+/// A database with nothing in it yet (not a copy of the migrated template),
+/// so that `pcn migrate` has something to do and to log.
+async fn empty_database() -> String {
+    use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
+    let name = format!("pcn_cli_{}_{}", std::process::id(), rand::random::<u32>());
+    let mut conn = AsyncPgConnection::establish(&database_url("postgres"))
+        .await
+        .unwrap();
+    conn.batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    database_url(&name)
+}
+
+#[tokio::test]
+async fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let url = empty_database().await;
+    let out = pcn(
+        &["migrate"],
+        &[("DATABASE_URL", &url), ("RUST_LOG", "info")],
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("applied"), "the migrations were logged: {log}");
+    assert!(
+        !out.stderr.contains(&0x1b),
+        "an escape code in a log sent to a pipe: {log:?}"
+    );
+}
+
+#[tokio::test]
+async fn json_logs_are_one_json_object_a_line_even_when_pcn_fails() {
+    let url = empty_database().await;
+    let json = [
+        ("DATABASE_URL", url.as_str()),
+        ("RUST_LOG", "info"),
+        ("PCN_LOG_FORMAT", "json"),
+    ];
+    let lines = |out: &std::process::Output| -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .map(|line| {
+                serde_json::from_str::<serde_json::Value>(line)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"))
+            })
+            .collect()
+    };
+
+    let out = pcn(&["migrate"], &json);
+    assert!(out.status.success());
+    let logged = lines(&out);
+    assert!(
+        logged
+            .iter()
+            .any(|l| l["level"] == "INFO" && l["fields"]["message"] == "applied"),
+        "{logged:?}"
+    );
+    assert!(
+        logged.iter().all(|l| l["timestamp"].is_string()),
+        "{logged:?}"
+    );
+
+    // Why it stopped is a JSON line too.
+    let missing = url.rsplit_once('/').unwrap().0.to_string() + "/no_such_database";
+    let out = pcn(
+        &["migrate"],
+        &[("DATABASE_URL", &missing), ("PCN_LOG_FORMAT", "json")],
+    );
+    assert!(!out.status.success());
+    let last = lines(&out).pop().expect("a line saying why");
+    assert_eq!(last["level"], "ERROR");
+    assert!(
+        last["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no_such_database")),
+        "{last}"
+    );
+
+    // An unknown format stops pcn before it does anything.
+    let out = pcn(
+        &["migrate"],
+        &[("DATABASE_URL", &url), ("PCN_LOG_FORMAT", "xml")],
+    );
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("PCN_LOG_FORMAT: expected text or json"),
+        "{said}"
+    );
 }
