@@ -3,6 +3,8 @@
 use std::{
     io::{BufRead as _, IsTerminal as _},
     net::TcpListener,
+    os::unix::fs::OpenOptionsExt as _,
+    path::{Path, PathBuf},
     process::ExitCode,
 };
 
@@ -11,7 +13,7 @@ use clap::Parser as _;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use pcn::{
     cli::{Cli, Command, UserCommand, socket_dir_for},
-    cluster::{Cluster, Durability},
+    cluster::{self, Cluster, Durability},
     config::{Config, LogFormat},
     db,
     domain::{Email, NewPassword, PersonName, Role},
@@ -160,6 +162,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::DemoData { vehicles } => demo_data(&config, vehicles),
+        Command::Backup { file } => backup(&config, &file),
+        Command::Restore { file } => restore(&config, &file),
         Command::User {
             action:
                 UserCommand::Create {
@@ -220,6 +224,62 @@ fn demo_data(config: &Config, vehicles: i64) -> anyhow::Result<()> {
     println!(
         "added {added} demo vehicles in {:.1} s",
         started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Writes the database to `file` by way of `file.partial`, readable by its
+/// owner only (it holds password hashes), so that a failed backup leaves an
+/// earlier one in place.
+fn backup(config: &Config, file: &Path) -> anyhow::Result<()> {
+    let database = open_database(config)?;
+    let mut partial = file.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&partial)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    if let Err(e) = cluster::dump(database.url.expose_secret(), out) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e.into());
+    }
+    std::fs::rename(&partial, file)
+        .with_context(|| format!("cannot rename {} to {}", partial.display(), file.display()))?;
+    let size = std::fs::metadata(file).map_or(0, |m| m.len());
+    println!(
+        "backed up the database to {} ({size} bytes)",
+        file.display()
+    );
+    Ok(())
+}
+
+/// Checks that `file` is a backup before touching anything, restores it in
+/// one transaction, then migrates, so that an older backup is brought up to
+/// this version.
+fn restore(config: &Config, file: &Path) -> anyhow::Result<()> {
+    let items = cluster::check_dump(file)?;
+    // Starts our own cluster if need be and makes sure PCN's roles exist,
+    // which the backup's grants name.
+    let database = open_database(config)?;
+    let url = database.url.expose_secret();
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    cluster::restore(url, input)?;
+    let applied = database
+        .runtime
+        .block_on(db::migrate(
+            url,
+            config.app_password.as_ref().map(|p| p.expose_secret()),
+        ))
+        .context("migrating the restored database")?;
+    println!(
+        "restored {} ({items} items) over the database's contents; {} migration(s) applied since the backup",
+        file.display(),
+        applied.len()
     );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The `pcn` binary itself: `pcn user create` makes an account that signs
 //! in, `pcn serve` runs its own database and stops cleanly on SIGTERM, and
-//! its logs suit a pipe (no colour codes; JSON with `PCN_LOG_FORMAT=json`).
+//! its logs suit a pipe (no colour codes; JSON with `PCN_LOG_FORMAT=json`),
+//! and `pcn backup`/`pcn restore` carry a database over whole.
 
 use std::{
     process::{Command, Stdio},
@@ -9,7 +10,10 @@ use std::{
 
 use reqwest::StatusCode;
 
-use crate::helpers::{Options, Served, TestApp, client, database_url, fresh_database};
+use crate::helpers::{
+    Html, Options, PASSWORD, Served, TestApp, add_vehicle, client, database_url, fresh_database,
+    listed_stock_numbers, location,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pcn");
 
@@ -302,5 +306,155 @@ async fn json_logs_are_one_json_object_a_line_even_when_pcn_fails() {
     assert!(
         said.contains("PCN_LOG_FORMAT: expected text or json"),
         "{said}"
+    );
+}
+
+/// Sells vehicle `id` through the form; returns the sale page's path.
+async fn sell(app: &TestApp, id: i64, customer: &str) -> String {
+    let r = app
+        .post(
+            &format!("/vehicles/{id}/sell"),
+            &[
+                ("sale_price", "20,000"),
+                ("sold_on", &chrono::Utc::now().date_naive().to_string()),
+                ("customer_name", customer),
+                ("customer_email", ""),
+                ("customer_phone", ""),
+                ("payment_method", "cash"),
+                ("notes", ""),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    location(&r)
+}
+
+#[tokio::test]
+async fn a_restored_backup_serves_the_same_vehicles_sales_and_users() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin").await;
+    app.create_user("viewer", "vera@dealer.example", "quartz lantern otter 7")
+        .await;
+    for stock in ["BK-1", "BK-2", "BK-3"] {
+        add_vehicle(&app, stock).await;
+    }
+    let sold = add_vehicle(&app, "BK-4").await;
+    let sale = sell(&app, sold, "Dana Scully").await;
+    let listed = listed_stock_numbers(&app.get("/vehicles").await.text().await.unwrap());
+    assert!(listed.contains(&"BK-1".to_string()), "{listed:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pcn.dump");
+    let file = file.to_str().unwrap();
+    let out = pcn(&["backup", file], &[("DATABASE_URL", &app.db_url)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("backed up the database to"));
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "a backup holds password hashes");
+
+    // Into another database, migrated and empty: the restore replaces it.
+    let target = fresh_database().await;
+    let out = pcn(
+        &["restore", file],
+        &[("DATABASE_URL", &database_url(&target))],
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("restored") && said.contains("0 migration(s)"),
+        "{said}"
+    );
+
+    let restored = TestApp::with(Options {
+        database: Some(target),
+        ..Options::default()
+    })
+    .await;
+    // Users sign in with their own passwords, and see what was there.
+    let r = restored
+        .sign_in("vera@dealer.example", "quartz lantern otter 7")
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let again = listed_stock_numbers(&restored.get("/vehicles").await.text().await.unwrap());
+    assert_eq!(again, listed);
+    let page = restored.get(&sale).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let text = Html::parse(&page.text().await.unwrap()).text();
+    assert!(
+        text.contains("Dana Scully") && text.contains("BK-4"),
+        "{text}"
+    );
+    let admin = client();
+    let r = restored
+        .sign_in_with(&admin, "admin@dealer.example", PASSWORD)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let users = restored.get_with(&admin, "/admin/users").await;
+    assert_eq!(users.status(), StatusCode::OK);
+    assert!(users.text().await.unwrap().contains("vera@dealer.example"));
+    for table in [
+        "vehicles",
+        "vehicle_history",
+        "sales",
+        "users",
+        "sales_daily",
+    ] {
+        let sql = format!("SELECT count(*) AS v FROM {table}");
+        assert_eq!(
+            restored.scalar_i64(&sql).await,
+            app.scalar_i64(&sql).await,
+            "{table}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn restoring_a_file_that_is_not_a_backup_fails_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("editor").await;
+    add_vehicle(&app, "KEEP-1").await;
+    let url = app.db_url.clone();
+    let dir = tempfile::tempdir().unwrap();
+
+    let missing = dir.path().join("nothing-here.dump");
+    let out = pcn(
+        &["restore", missing.to_str().unwrap()],
+        &[("DATABASE_URL", &url)],
+    );
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("nothing-here.dump") && said.contains("No such file"),
+        "{said}"
+    );
+
+    for (name, bytes) in [
+        ("notes.txt", &b"vehicle,price\nBK-1,20000\n"[..]),
+        ("fake.dump", &b"PGDMP but not really a dump"[..]),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, bytes).unwrap();
+        let out = pcn(
+            &["restore", file.to_str().unwrap()],
+            &[("DATABASE_URL", &url)],
+        );
+        assert!(!out.status.success(), "{name} was restored");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("is not a PCN backup"), "{name}: {said}");
+    }
+    assert_eq!(
+        app.scalar_text("SELECT string_agg(vehicle_number, ',') AS v FROM vehicles")
+            .await,
+        "KEEP-1"
     );
 }
