@@ -1,5 +1,5 @@
 //! The `pcn` binary itself: `pcn user create` makes an account that signs
-//! in, `pcn serve` runs its own database and stops cleanly on SIGTERM, and
+//! in, `pcn serve` runs its own database and stops cleanly on SIGTERM,
 //! its logs suit a pipe (no colour codes; JSON with `PCN_LOG_FORMAT=json`),
 //! and `pcn backup`/`pcn restore` carry a database over whole.
 
