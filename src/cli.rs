@@ -23,6 +23,16 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         vehicles: i64,
     },
+    /// Write the whole database to FILE (pg_dump's custom format).
+    Backup {
+        /// The backup file to write (replaced if it exists).
+        file: PathBuf,
+    },
+    /// Replace the database's contents with the backup FILE, then migrate.
+    Restore {
+        /// A file written by `pcn backup`.
+        file: PathBuf,
+    },
     /// Manage staff accounts.
     User {
         #[command(subcommand)]

@@ -315,6 +315,132 @@ pub fn find_bindir() -> Result<PathBuf, ClusterError> {
         .ok_or(ClusterError::NotInstalled)
 }
 
+/// A PostgreSQL client program (`pg_dump`, `pg_restore`): the installed
+/// server's own, so of its major version, else whichever is on the `PATH`.
+/// It runs as we do: our own cluster's socket admits root (and its owner),
+/// and with `DATABASE_URL` the caller's `~/.pgpass` and certificates apply.
+pub fn client_program(name: &str) -> PathBuf {
+    find_bindir()
+        .map(|dir| dir.join(name))
+        .ok()
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// The magic bytes a custom-format dump (`pg_dump -Fc`) begins with.
+const CUSTOM_DUMP_MAGIC: &[u8] = b"PGDMP";
+
+/// Writes the database at `url` to `out` in pg_dump's custom format
+/// (compressed, restorable with `restore`): pg_dump writes to its standard
+/// output, which is `out`, a file we opened, wherever it lies.
+pub fn dump(url: &str, out: fs::File) -> Result<(), ClusterError> {
+    let program = client_program("pg_dump");
+    let out = libpq(Command::new(&program), url)
+        .args(["--format=custom", "--no-password"])
+        .stdin(Stdio::null())
+        .stdout(out)
+        .output()
+        .map_err(io_err(format!("running {}", program.display())))?;
+    if !out.status.success() {
+        return Err(ClusterError::Setup(format!(
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
+/// How many items (tables, their data, functions, grants…) the
+/// custom-format dump `path` lists; an error when it is not one.
+pub fn check_dump(path: &Path) -> Result<usize, ClusterError> {
+    let not_a_dump = || {
+        ClusterError::Setup(format!(
+            "{} is not a PCN backup (a custom-format pg_dump file, as `pcn backup` writes)",
+            path.display()
+        ))
+    };
+    let mut file = fs::File::open(path).map_err(io_err(format!("opening {}", path.display())))?;
+    let mut magic = [0u8; 5];
+    if file.read_exact(&mut magic).is_err() || magic != CUSTOM_DUMP_MAGIC {
+        return Err(not_a_dump());
+    }
+    file.rewind().map_err(io_err("rewinding the backup"))?;
+    let program = client_program("pg_restore");
+    let out = Command::new(&program)
+        .arg("--list")
+        .stdin(file)
+        .output()
+        .map_err(io_err(format!("running {}", program.display())))?;
+    if !out.status.success() {
+        return Err(ClusterError::Setup(format!(
+            "{}: {}",
+            not_a_dump(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
+        .count())
+}
+
+/// Restores the custom-format dump `input` into the database at `url`, in
+/// one transaction (all or nothing): each object of the dump is dropped if
+/// present and made again, grants included, owned by `url`'s user (the one
+/// PCN migrates as, whoever owned them where the dump was made).
+pub fn restore(url: &str, input: fs::File) -> Result<(), ClusterError> {
+    let program = client_program("pg_restore");
+    let out = libpq(Command::new(&program), url)
+        .args([
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--exit-on-error",
+            "--no-password",
+        ])
+        .stdin(input)
+        .output()
+        .map_err(io_err(format!("running {}", program.display())))?;
+    if !out.status.success() {
+        return Err(ClusterError::Setup(format!(
+            "pg_restore failed, and changed nothing: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
+/// Points a libpq program at `url` (`--dbname`), with the password, if the
+/// URL has one, in `PGPASSWORD` rather than on a command line anyone may read.
+fn libpq(mut cmd: Command, url: &str) -> Command {
+    let (url, password) = without_password(url);
+    if let Some(p) = password {
+        cmd.env("PGPASSWORD", p);
+    }
+    cmd.arg("--dbname").arg(url);
+    cmd
+}
+
+/// `postgres://user:secret@host/db` → (`postgres://user@host/db`, `secret`).
+fn without_password(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_string(), None);
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return (url.to_string(), None);
+    };
+    let Some((user, password)) = userinfo.split_once(':') else {
+        return (url.to_string(), None);
+    };
+    let password = percent_encoding::percent_decode_str(password)
+        .decode_utf8_lossy()
+        .into_owned();
+    (format!("{scheme}://{user}@{host}{path}"), Some(password))
+}
+
 /// Whether the postmaster named in the pid file is alive.
 fn running(data_dir: &Path) -> bool {
     fs::read_to_string(data_dir.join("postmaster.pid"))
@@ -378,5 +504,29 @@ fn die_with_parent(cmd: &mut Command) {
             }
             Ok(())
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn a_password_leaves_the_url_for_the_environment() {
+        assert_eq!(
+            without_password("postgres://shop:s%40cret@db.example:5432/shop?sslmode=require"),
+            (
+                "postgres://shop@db.example:5432/shop?sslmode=require".to_string(),
+                Some("s@cret".to_string())
+            )
+        );
+        assert_eq!(
+            without_password("postgres://postgres@%2Ftmp%2Fs/pcn"),
+            ("postgres://postgres@%2Ftmp%2Fs/pcn".to_string(), None)
+        );
+        assert_eq!(
+            without_password("host=/tmp dbname=pcn"),
+            ("host=/tmp dbname=pcn".to_string(), None)
+        );
     }
 }

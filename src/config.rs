@@ -187,6 +187,33 @@ impl Config {
     }
 }
 
+/// How log lines are written to standard error (`PCN_LOG_FORMAT`), read
+/// before everything else so that the first lines already have it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines, coloured only on a terminal.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+impl LogFormat {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::parse(std::env::var("PCN_LOG_FORMAT").ok().as_deref())
+    }
+
+    pub fn parse(value: Option<&str>) -> Result<Self, ConfigError> {
+        match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("" | "text") => Ok(Self::Text),
+            Some("json") => Ok(Self::Json),
+            Some(_) => Err(bad(
+                "PCN_LOG_FORMAT",
+                format!("expected text or json, got {:?}", value.unwrap_or_default()),
+            )),
+        }
+    }
+}
+
 fn parse_net(s: &str) -> Result<IpNet, ConfigError> {
     s.parse::<IpNet>()
         .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
@@ -312,6 +339,16 @@ mod tests {
                 .unwrap()
                 .require_admin_2fa
         );
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        assert_eq!(LogFormat::parse(None).unwrap(), LogFormat::Text);
+        assert_eq!(LogFormat::parse(Some("text")).unwrap(), LogFormat::Text);
+        assert_eq!(LogFormat::parse(Some(" JSON ")).unwrap(), LogFormat::Json);
+        let err = LogFormat::parse(Some("xml")).unwrap_err();
+        assert_eq!(err.name, "PCN_LOG_FORMAT");
+        assert!(err.to_string().contains("expected text or json"), "{err}");
     }
 
     #[test]

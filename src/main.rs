@@ -1,14 +1,20 @@
 //! `pcn`: serve, migrate, create users.
 
-use std::{io::BufRead as _, net::TcpListener, process::ExitCode};
+use std::{
+    io::{BufRead as _, IsTerminal as _},
+    net::TcpListener,
+    os::unix::fs::OpenOptionsExt as _,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use anyhow::Context as _;
 use clap::Parser as _;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use pcn::{
     cli::{Cli, Command, UserCommand, socket_dir_for},
-    cluster::{Cluster, Durability},
-    config::Config,
+    cluster::{self, Cluster, Durability},
+    config::{Config, LogFormat},
     db,
     domain::{Email, NewPassword, PersonName, Role},
     models::{setup_tokens, users},
@@ -21,25 +27,65 @@ fn main() -> ExitCode {
     return_large_allocations_to_the_system();
     // A missing .env is normal; tests never read it (they do not run main).
     let _ = dotenvy::dotenv();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn")),
-        )
-        .with_writer(std::io::stderr)
-        // One line per request as its span closes: method, route, status,
-        // request id and time taken (tracing-actix-web's root span, as
-        // `web::request_log` builds it: our client address, no tokens).
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .init();
+    let format = match init_logging() {
+        Ok(format) => format,
+        Err(e) => {
+            eprintln!("pcn: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("pcn: {e:#}");
+            report_failure(format, &e);
             ExitCode::FAILURE
         }
     }
+}
+
+/// Why `pcn` stopped, on standard error whatever `RUST_LOG` says: a plain
+/// line, or with JSON logs a JSON line shaped like the others, so that a
+/// log collector reads it too.
+fn report_failure(format: LogFormat, e: &anyhow::Error) {
+    match format {
+        LogFormat::Text => eprintln!("pcn: {e:#}"),
+        LogFormat::Json => eprintln!(
+            "{}",
+            serde_json::json!({
+                "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "level": "ERROR",
+                "fields": { "message": format!("pcn: {e:#}") },
+                "target": "pcn",
+            })
+        ),
+    }
+}
+
+/// Logs go to standard error, filtered by `RUST_LOG`: plain text (in colour
+/// only when standard error is a terminal, so files and pipes get no escape
+/// codes) or, with `PCN_LOG_FORMAT=json`, one JSON object per line.
+fn init_logging() -> Result<LogFormat, pcn::config::ConfigError> {
+    let format = LogFormat::from_env()?;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        // One line per request as its span closes: method, route, status,
+        // request id and time taken (tracing-actix-web's root span, as
+        // `web::request_log` builds it: our client address, no tokens).
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE);
+    match format {
+        LogFormat::Text => builder
+            .with_ansi(
+                std::io::stderr().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            )
+            .init(),
+        LogFormat::Json => builder.json().with_ansi(false).init(),
+    }
+    Ok(format)
 }
 
 /// Every password check allocates 19 MiB (argon2), on whichever blocking
@@ -116,6 +162,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::DemoData { vehicles } => demo_data(&config, vehicles),
+        Command::Backup { file } => backup(&config, &file),
+        Command::Restore { file } => restore(&config, &file),
         Command::User {
             action:
                 UserCommand::Create {
@@ -176,6 +224,62 @@ fn demo_data(config: &Config, vehicles: i64) -> anyhow::Result<()> {
     println!(
         "added {added} demo vehicles in {:.1} s",
         started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Writes the database to `file` by way of `file.partial`, readable by its
+/// owner only (it holds password hashes), so that a failed backup leaves an
+/// earlier one in place.
+fn backup(config: &Config, file: &Path) -> anyhow::Result<()> {
+    let database = open_database(config)?;
+    let mut partial = file.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&partial)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    if let Err(e) = cluster::dump(database.url.expose_secret(), out) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e.into());
+    }
+    std::fs::rename(&partial, file)
+        .with_context(|| format!("cannot rename {} to {}", partial.display(), file.display()))?;
+    let size = std::fs::metadata(file).map_or(0, |m| m.len());
+    println!(
+        "backed up the database to {} ({size} bytes)",
+        file.display()
+    );
+    Ok(())
+}
+
+/// Checks that `file` is a backup before touching anything, restores it in
+/// one transaction, then migrates, so that an older backup is brought up to
+/// this version.
+fn restore(config: &Config, file: &Path) -> anyhow::Result<()> {
+    let items = cluster::check_dump(file)?;
+    // Starts our own cluster if need be and makes sure PCN's roles exist,
+    // which the backup's grants name.
+    let database = open_database(config)?;
+    let url = database.url.expose_secret();
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    cluster::restore(url, input)?;
+    let applied = database
+        .runtime
+        .block_on(db::migrate(
+            url,
+            config.app_password.as_ref().map(|p| p.expose_secret()),
+        ))
+        .context("migrating the restored database")?;
+    println!(
+        "restored {} ({items} items) over the database's contents; {} migration(s) applied since the backup",
+        file.display(),
+        applied.len()
     );
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! The `pcn` binary itself: `pcn user create` makes an account that signs
-//! in, and `pcn serve` runs its own database and stops cleanly on SIGTERM.
+//! in, `pcn serve` runs its own database and stops cleanly on SIGTERM,
+//! its logs suit a pipe (no colour codes; JSON with `PCN_LOG_FORMAT=json`),
+//! and `pcn backup`/`pcn restore` carry a database over whole.
 
 use std::{
     process::{Command, Stdio},
@@ -8,7 +10,10 @@ use std::{
 
 use reqwest::StatusCode;
 
-use crate::helpers::{Options, Served, TestApp, client, database_url, fresh_database};
+use crate::helpers::{
+    Html, Options, PASSWORD, Served, TestApp, add_vehicle, client, database_url, fresh_database,
+    listed_stock_numbers, location,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pcn");
 
@@ -211,4 +216,245 @@ async fn migrate_without_createrole_prints_the_sql_for_an_administrator_then_wor
     app.batch_execute("SET ROLE pcn_viewer; SELECT 1 FROM vehicles")
         .await
         .unwrap();
+}
+
+/// A database with nothing in it yet (not a copy of the migrated template),
+/// so that `pcn migrate` has something to do and to log.
+async fn empty_database() -> String {
+    use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
+    let name = format!("pcn_cli_{}_{}", std::process::id(), rand::random::<u32>());
+    let mut conn = AsyncPgConnection::establish(&database_url("postgres"))
+        .await
+        .unwrap();
+    conn.batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    database_url(&name)
+}
+
+#[tokio::test]
+async fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let url = empty_database().await;
+    let out = pcn(
+        &["migrate"],
+        &[("DATABASE_URL", &url), ("RUST_LOG", "info")],
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("applied"), "the migrations were logged: {log}");
+    assert!(
+        !out.stderr.contains(&0x1b),
+        "an escape code in a log sent to a pipe: {log:?}"
+    );
+}
+
+#[tokio::test]
+async fn json_logs_are_one_json_object_a_line_even_when_pcn_fails() {
+    let url = empty_database().await;
+    let json = [
+        ("DATABASE_URL", url.as_str()),
+        ("RUST_LOG", "info"),
+        ("PCN_LOG_FORMAT", "json"),
+    ];
+    let lines = |out: &std::process::Output| -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .map(|line| {
+                serde_json::from_str::<serde_json::Value>(line)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"))
+            })
+            .collect()
+    };
+
+    let out = pcn(&["migrate"], &json);
+    assert!(out.status.success());
+    let logged = lines(&out);
+    assert!(
+        logged
+            .iter()
+            .any(|l| l["level"] == "INFO" && l["fields"]["message"] == "applied"),
+        "{logged:?}"
+    );
+    assert!(
+        logged.iter().all(|l| l["timestamp"].is_string()),
+        "{logged:?}"
+    );
+
+    // Why it stopped is a JSON line too.
+    let missing = url.rsplit_once('/').unwrap().0.to_string() + "/no_such_database";
+    let out = pcn(
+        &["migrate"],
+        &[("DATABASE_URL", &missing), ("PCN_LOG_FORMAT", "json")],
+    );
+    assert!(!out.status.success());
+    let last = lines(&out).pop().expect("a line saying why");
+    assert_eq!(last["level"], "ERROR");
+    assert!(
+        last["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no_such_database")),
+        "{last}"
+    );
+
+    // An unknown format stops pcn before it does anything.
+    let out = pcn(
+        &["migrate"],
+        &[("DATABASE_URL", &url), ("PCN_LOG_FORMAT", "xml")],
+    );
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("PCN_LOG_FORMAT: expected text or json"),
+        "{said}"
+    );
+}
+
+/// Sells vehicle `id` through the form; returns the sale page's path.
+async fn sell(app: &TestApp, id: i64, customer: &str) -> String {
+    let r = app
+        .post(
+            &format!("/vehicles/{id}/sell"),
+            &[
+                ("sale_price", "20,000"),
+                ("sold_on", &chrono::Utc::now().date_naive().to_string()),
+                ("customer_name", customer),
+                ("customer_email", ""),
+                ("customer_phone", ""),
+                ("payment_method", "cash"),
+                ("notes", ""),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    location(&r)
+}
+
+#[tokio::test]
+async fn a_restored_backup_serves_the_same_vehicles_sales_and_users() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin").await;
+    app.create_user("viewer", "vera@dealer.example", "quartz lantern otter 7")
+        .await;
+    for stock in ["BK-1", "BK-2", "BK-3"] {
+        add_vehicle(&app, stock).await;
+    }
+    let sold = add_vehicle(&app, "BK-4").await;
+    let sale = sell(&app, sold, "Dana Scully").await;
+    let listed = listed_stock_numbers(&app.get("/vehicles").await.text().await.unwrap());
+    assert!(listed.contains(&"BK-1".to_string()), "{listed:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pcn.dump");
+    let file = file.to_str().unwrap();
+    let out = pcn(&["backup", file], &[("DATABASE_URL", &app.db_url)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("backed up the database to"));
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "a backup holds password hashes");
+
+    // Into another database, migrated and empty: the restore replaces it.
+    let target = fresh_database().await;
+    let out = pcn(
+        &["restore", file],
+        &[("DATABASE_URL", &database_url(&target))],
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("restored") && said.contains("0 migration(s)"),
+        "{said}"
+    );
+
+    let restored = TestApp::with(Options {
+        database: Some(target),
+        ..Options::default()
+    })
+    .await;
+    // Users sign in with their own passwords, and see what was there.
+    let r = restored
+        .sign_in("vera@dealer.example", "quartz lantern otter 7")
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let again = listed_stock_numbers(&restored.get("/vehicles").await.text().await.unwrap());
+    assert_eq!(again, listed);
+    let page = restored.get(&sale).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let text = Html::parse(&page.text().await.unwrap()).text();
+    assert!(
+        text.contains("Dana Scully") && text.contains("BK-4"),
+        "{text}"
+    );
+    let admin = client();
+    let r = restored
+        .sign_in_with(&admin, "admin@dealer.example", PASSWORD)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let users = restored.get_with(&admin, "/admin/users").await;
+    assert_eq!(users.status(), StatusCode::OK);
+    assert!(users.text().await.unwrap().contains("vera@dealer.example"));
+    for table in [
+        "vehicles",
+        "vehicle_history",
+        "sales",
+        "users",
+        "sales_daily",
+    ] {
+        let sql = format!("SELECT count(*) AS v FROM {table}");
+        assert_eq!(
+            restored.scalar_i64(&sql).await,
+            app.scalar_i64(&sql).await,
+            "{table}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn restoring_a_file_that_is_not_a_backup_fails_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("editor").await;
+    add_vehicle(&app, "KEEP-1").await;
+    let url = app.db_url.clone();
+    let dir = tempfile::tempdir().unwrap();
+
+    let missing = dir.path().join("nothing-here.dump");
+    let out = pcn(
+        &["restore", missing.to_str().unwrap()],
+        &[("DATABASE_URL", &url)],
+    );
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("nothing-here.dump") && said.contains("No such file"),
+        "{said}"
+    );
+
+    for (name, bytes) in [
+        ("notes.txt", &b"vehicle,price\nBK-1,20000\n"[..]),
+        ("fake.dump", &b"PGDMP but not really a dump"[..]),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, bytes).unwrap();
+        let out = pcn(
+            &["restore", file.to_str().unwrap()],
+            &[("DATABASE_URL", &url)],
+        );
+        assert!(!out.status.success(), "{name} was restored");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("is not a PCN backup"), "{name}: {said}");
+    }
+    assert_eq!(
+        app.scalar_text("SELECT string_agg(vehicle_number, ',') AS v FROM vehicles")
+            .await,
+        "KEEP-1"
+    );
 }
