@@ -282,7 +282,8 @@ async fn deactivation_role_change_password_reset_and_revoke_end_sessions_at_once
         "password set",
         "user changed",
         "Signed-in sessions",
-        "Database connections",
+        "Database connections this PCN is using",
+        "waiting for work",
     ] {
         assert!(activity.contains(expected), "{expected}");
     }

@@ -44,6 +44,19 @@ struct ActivityPage {
     audit: Vec<audit::Entry>,
 }
 
+impl ActivityPage {
+    /// A connection state of `pg_stat_activity`, in words.
+    fn state_words(&self, state: &str) -> &'static str {
+        match state {
+            "active" => "working on a query",
+            "idle" => "waiting for work",
+            "idle in transaction" => "holding a transaction open",
+            "idle in transaction (aborted)" => "holding a failed transaction open",
+            _ => "in another state",
+        }
+    }
+}
+
 /// "Firefox on Windows", roughly, from a user agent.
 fn browser(ua: &str) -> String {
     let name = ["Edg/", "Firefox/", "Chrome/", "Safari/"]
