@@ -48,16 +48,6 @@ impl DbRole {
             Self::System => "pcn_system",
         }
     }
-
-    /// The role for a PCN role's name (`users.role`).
-    pub fn for_user_role(role: &str) -> Option<Self> {
-        match role {
-            "viewer" => Some(Self::Viewer),
-            "editor" => Some(Self::Editor),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
 }
 
 /// Whom a connection acts for: a role, and the user whose rows it may touch

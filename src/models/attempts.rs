@@ -72,6 +72,16 @@ pub enum Gate {
     Throttled { retry_after_secs: i64 },
 }
 
+impl Gate {
+    /// Refused when a wait is owed, else open on the attempt just reserved.
+    fn after(retry: Option<i64>, attempt_id: i64) -> Self {
+        match retry {
+            Some(retry_after_secs) => Self::Throttled { retry_after_secs },
+            None => Self::Open { attempt_id },
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Success,
@@ -149,10 +159,7 @@ pub async fn reserve(conn: &mut AsyncPgConnection, email: &str, ip: &str) -> Que
             .returning(sign_in_attempts::id)
             .get_result(conn)
             .await?;
-        Ok(match retry {
-            Some(retry_after_secs) => Gate::Throttled { retry_after_secs },
-            None => Gate::Open { attempt_id },
-        })
+        Ok(Gate::after(retry, attempt_id))
     })
     .await
 }
@@ -168,6 +175,16 @@ pub async fn finish(
         Outcome::Success => "success",
         Outcome::Failure => "failure",
     };
+    set_outcome(conn, attempt_id, outcome, user_id).await
+}
+
+/// Writes how attempt `attempt_id` ended, and whose it was when known.
+async fn set_outcome(
+    conn: &mut AsyncPgConnection,
+    attempt_id: i64,
+    outcome: &str,
+    user_id: Option<i64>,
+) -> QueryResult<()> {
     let row = sign_in_attempts::table.find(attempt_id);
     match user_id {
         Some(user_id) => {
@@ -231,10 +248,7 @@ pub async fn reserve_code(
             .returning(sign_in_attempts::id)
             .get_result(conn)
             .await?;
-        Ok(match retry {
-            Some(retry_after_secs) => Gate::Throttled { retry_after_secs },
-            None => Gate::Open { attempt_id },
-        })
+        Ok(Gate::after(retry, attempt_id))
     })
     .await
 }
@@ -249,11 +263,7 @@ pub async fn finish_code(
         Outcome::Success => "code_success",
         Outcome::Failure => "code_failure",
     };
-    diesel::update(sign_in_attempts::table.find(attempt_id))
-        .set(sign_in_attempts::outcome.eq(outcome))
-        .execute(conn)
-        .await
-        .map(drop)
+    set_outcome(conn, attempt_id, outcome, None).await
 }
 
 /// An email or address that sign-in refuses right now.
