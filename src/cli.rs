@@ -55,16 +55,3 @@ pub enum UserCommand {
         last_name: String,
     },
 }
-
-/// Where our own cluster keeps its socket: inside the data folder when the
-/// path is short enough for a Unix socket, else a short folder under /tmp.
-pub fn socket_dir_for(data_dir: &std::path::Path) -> PathBuf {
-    let abs = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
-    let inside = abs.join("run");
-    if inside.as_os_str().len() <= 80 {
-        return inside;
-    }
-    let digest = crate::token::sha256(abs.as_os_str().as_encoded_bytes());
-    let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    PathBuf::from(format!("/tmp/pcn-{short}"))
-}

@@ -469,19 +469,86 @@ fn command(program: &Path, owner: Option<(Uid, Gid)>) -> Command {
 
 /// The `postgres` user must be able to walk down to its folders.
 fn check_reachable(dir: &Path) -> Result<(), ClusterError> {
-    for parent in dir.ancestors().skip(1) {
-        if let Ok(meta) = fs::metadata(parent)
-            && meta.permissions().mode() & 0o001 == 0
-        {
-            return Err(ClusterError::Setup(format!(
-                "the postgres OS user cannot enter {} (mode {:o}); set PCN_DATA_DIR to a folder \
-                 outside it, e.g. /var/lib/pcn",
-                parent.display(),
-                meta.permissions().mode() & 0o777
-            )));
+    match blocked_ancestor(dir) {
+        Some((parent, mode)) => Err(ClusterError::Setup(format!(
+            "the postgres OS user cannot enter {} (mode {mode:o}); set PCN_DATA_DIR to a folder \
+             outside it, e.g. /var/lib/pcn",
+            parent.display(),
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The first existing folder above `dir` that others may not enter, with
+/// its mode.
+fn blocked_ancestor(dir: &Path) -> Option<(PathBuf, u32)> {
+    dir.ancestors().skip(1).find_map(|parent| {
+        let meta = fs::metadata(parent).ok()?;
+        let mode = meta.permissions().mode();
+        (mode & 0o001 == 0).then(|| (parent.to_path_buf(), mode & 0o777))
+    })
+}
+
+/// Where the clusters go whose data folder `postgres` cannot reach.
+const OUTSIDE: &str = "/var/lib/pcn";
+
+/// Where `pcn` keeps its own cluster for the data folder `data_dir`.
+pub struct Place {
+    pub data: PathBuf,
+    pub socket: PathBuf,
+    /// Why the cluster is not inside `data_dir`, when it is not.
+    pub moved: Option<String>,
+}
+
+impl Place {
+    /// The database in `data_dir/pg`, its socket in `data_dir/run` (or a
+    /// short folder under /tmp when that path is too long for a socket).
+    /// Except, as root, where the `postgres` OS user could not reach them: a
+    /// data folder in a home folder of mode 700 (`/root/pcn/data`) or in one
+    /// made by `mktemp -d`. Then the cluster lives in /var/lib/pcn/<id>/,
+    /// one per data folder, and `moved` says why. A cluster already in
+    /// `data_dir/pg` stays there.
+    pub fn for_data_dir(data_dir: &Path) -> Self {
+        let abs = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+        let inside = Self {
+            data: abs.join("pg"),
+            socket: socket_dir_for(&abs),
+            moved: None,
+        };
+        let as_root = Uid::effective().is_root();
+        if !as_root || inside.data.join("PG_VERSION").exists() {
+            return inside;
+        }
+        let Some((blocked, mode)) = blocked_ancestor(&inside.data) else {
+            return inside;
+        };
+        let outside = Path::new(OUTSIDE).join(short_id(&abs));
+        Self {
+            data: outside.join("pg"),
+            socket: outside.join("run"),
+            moved: Some(format!(
+                "the postgres OS user cannot enter {} (mode {mode:o})",
+                blocked.display()
+            )),
         }
     }
-    Ok(())
+}
+
+/// Twelve hex digits naming a data folder.
+fn short_id(abs: &Path) -> String {
+    let digest = crate::token::sha256(abs.as_os_str().as_encoded_bytes());
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where our own cluster keeps its socket: inside the data folder when the
+/// path is short enough for a Unix socket, else a short folder under /tmp.
+pub fn socket_dir_for(data_dir: &Path) -> PathBuf {
+    let abs = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let inside = abs.join("run");
+    if inside.as_os_str().len() <= 80 {
+        return inside;
+    }
+    PathBuf::from(format!("/tmp/pcn-{}", short_id(&abs)))
 }
 
 fn absolute(p: &Path) -> Result<PathBuf, ClusterError> {

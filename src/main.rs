@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use pcn::{
-    cli::{Cli, Command, UserCommand, socket_dir_for},
+    cli::{Cli, Command, UserCommand},
     cluster::{self, Cluster, Durability},
     config::{Config, LogFormat},
     db,
@@ -123,10 +123,15 @@ fn open_database(config: &Config) -> anyhow::Result<Database> {
     let (url, cluster) = match &config.database_url {
         Some(url) => (url.clone(), None),
         None => {
-            let data = config.data_dir.join("pg");
-            let socket = socket_dir_for(&config.data_dir);
-            tracing::info!(data = %data.display(), "starting our own PostgreSQL");
-            let cluster = Cluster::start(&data, &socket, Durability::default())?;
+            let place = cluster::Place::for_data_dir(&config.data_dir);
+            match &place.moved {
+                Some(why) => tracing::info!(
+                    data = %place.data.display(),
+                    "starting our own PostgreSQL outside PCN_DATA_DIR: {why}"
+                ),
+                None => tracing::info!(data = %place.data.display(), "starting our own PostgreSQL"),
+            }
+            let cluster = Cluster::start(&place.data, &place.socket, Durability::default())?;
             runtime
                 .block_on(db::create_database_if_missing(
                     &cluster.url("postgres"),

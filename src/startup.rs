@@ -183,10 +183,12 @@ impl Application {
                 // one is the outermost and sees a request first. So a request
                 // passes: compression → security headers (which also turn every error into
                 // a rendered page) → request log span → cookie session →
-                // body deadline → session lookup and CSRF check → request
+                // body deadline → session lookup and CSRF check → error
+                // pages with the navigation for who is signed in → request
                 // limit (per session the lookup confirmed, else per address)
                 // → the route.
                 .wrap(from_fn(crate::web::rate_limit::limit_requests))
+                .wrap(from_fn(crate::web::error::navigable_errors))
                 .wrap(from_fn(crate::auth::session::authenticate))
                 .wrap(from_fn(crate::web::body_deadline::body_deadline))
                 .wrap(sessions)

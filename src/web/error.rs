@@ -6,7 +6,14 @@ use actix_web::{
 };
 use askama::Template;
 
-use crate::db;
+use actix_web::{
+    HttpMessage as _,
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    middleware::Next,
+};
+
+use crate::{db, web::identity::SignedIn};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -17,6 +24,10 @@ pub enum AppError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// A thing asked for by its number that does not exist: the message
+    /// names it ("No vehicle with this number").
+    #[error("not found: {0}")]
+    Missing(Missing),
     /// Someone else changed the thing first; the message says what to do.
     #[error("conflict: {0}")]
     Conflict(&'static str),
@@ -55,6 +66,24 @@ impl<E: std::error::Error + 'static> From<bb8::RunError<E>> for AppError {
     }
 }
 
+/// What a number in an address did not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Vehicle,
+    Sale,
+    User,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Vehicle => "vehicle",
+            Self::Sale => "sale",
+            Self::User => "user",
+        })
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
@@ -72,6 +101,18 @@ impl AppError {
             Self::NotFound => (
                 "Page not found",
                 "There is nothing at this address. It may have been moved, or the link is mistyped.",
+            ),
+            Self::Missing(Missing::Vehicle) => (
+                "No vehicle with this number",
+                "There is no vehicle with this number. Search the inventory by stock number or VIN to find the one you mean.",
+            ),
+            Self::Missing(Missing::Sale) => (
+                "No sale with this number",
+                "There is no sale with this number. The sales list finds sales by date and salesperson.",
+            ),
+            Self::Missing(Missing::User) => (
+                "No user with this number",
+                "There is no user with this number. The list of users shows everyone who may sign in.",
             ),
             Self::Conflict(why) => ("Changed in the meantime", why),
             Self::MethodNotAllowed => (
@@ -99,12 +140,65 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The error's page; with the navigation when `user` is signed in.
+    fn page(&self, user: Option<&SignedIn>) -> HttpResponse {
+        let status = self.status_code();
+        let (heading, message) = self.text();
+        let mut page = crate::web::Page::bare(heading);
+        if let Some(user) = user {
+            page.csrf = crate::token::mask(&user.csrf);
+            page.user = Some(user.clone());
+        }
+        render(
+            status,
+            &ErrorPage {
+                page,
+                status: status.as_u16(),
+                heading,
+                message,
+            },
+        )
+    }
+}
+
+/// Middleware, inside the session lookup: an error page for someone signed
+/// in keeps the navigation (and the sign-out button), so a 404 or 403 is
+/// not a dead end. Pages drawn before the lookup know nobody.
+pub async fn navigable_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let Some(error) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+    else {
+        return Ok(res);
+    };
+    if matches!(error, AppError::SignInRequired { .. }) {
+        return Ok(res);
+    }
+    let user = res
+        .request()
+        .extensions()
+        .get::<Option<SignedIn>>()
+        .cloned()
+        .flatten();
+    let Some(user) = user else { return Ok(res) };
+    // The same answer (status, headers, the error for the request log), with
+    // the page drawn for this person.
+    let body = error.page(Some(&user)).into_body();
+    Ok(res.map_body(|_, _| body))
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::SignInRequired { .. } => StatusCode::SEE_OTHER,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::Missing(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -125,17 +219,7 @@ impl ResponseError for AppError {
         if let Self::Internal(e) = self {
             tracing::error!(error = ?e, "request failed");
         }
-        let status = self.status_code();
-        let (heading, message) = self.text();
-        let mut resp = render(
-            status,
-            &ErrorPage {
-                page: crate::web::Page::bare(heading),
-                status: status.as_u16(),
-                heading,
-                message,
-            },
-        );
+        let mut resp = self.page(None);
         let retry = match self {
             Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
             Self::Unavailable => Some(5),

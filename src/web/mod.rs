@@ -15,5 +15,5 @@ pub mod page;
 pub mod rate_limit;
 pub mod request_log;
 
-pub use error::AppError;
+pub use error::{AppError, Missing};
 pub use page::{Flash, Page, render, see_other};

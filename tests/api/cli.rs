@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 
 use crate::helpers::{
     Html, Options, PASSWORD, Served, TestApp, add_vehicle, client, database_url, fresh_database,
-    listed_stock_numbers, location,
+    listed_stock_numbers, sell,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_pcn");
@@ -150,6 +150,50 @@ async fn serve_runs_its_own_database_and_stops_cleanly_on_sigterm() {
         "our PostgreSQL was shut down"
     );
     assert!(c.get(format!("{address}/healthz")).send().await.is_err());
+}
+
+/// As root, in a folder the `postgres` OS user cannot enter (what
+/// `mktemp -d` makes, or a home folder of mode 700), `pcn` still starts its
+/// own database, with no extra step: the cluster goes to /var/lib/pcn/<id>.
+#[tokio::test]
+async fn as_root_in_a_private_folder_the_database_lives_where_postgres_can_reach() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("SKIPPED: only root hands the cluster to the postgres OS user");
+        return;
+    }
+    // What `mktemp -d` makes: a folder only its owner may enter.
+    let private = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        private.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let data = private.path().join("data");
+    let place = pcn::cluster::Place::for_data_dir(&data);
+    assert!(
+        place.data.starts_with("/var/lib/pcn/"),
+        "{}",
+        place.data.display()
+    );
+    assert!(place.moved.as_deref().unwrap().contains("cannot enter"));
+    let outside = place.data.parent().unwrap().to_path_buf();
+    let mut served = Served::start(&[
+        ("DATABASE_URL", None),
+        ("PCN_DATA_DIR", Some(data.to_str().unwrap())),
+    ]);
+    let health = client()
+        .get(format!("{}/healthz", served.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(place.data.join("postmaster.pid").exists());
+    // What is PCN's own (the session key) stays in the data folder.
+    assert!(data.exists());
+    served.signal(nix::sys::signal::Signal::SIGTERM);
+    let status = served.exit_within(Duration::from_secs(40)).await;
+    assert!(status.success(), "exit status {status}");
+    std::fs::remove_dir_all(outside).unwrap();
 }
 
 #[tokio::test]
@@ -307,27 +351,6 @@ async fn json_logs_are_one_json_object_a_line_even_when_pcn_fails() {
         said.contains("PCN_LOG_FORMAT: expected text or json"),
         "{said}"
     );
-}
-
-/// Sells vehicle `id` through the form; returns the sale page's path.
-async fn sell(app: &TestApp, id: i64, customer: &str) -> String {
-    let r = app
-        .post(
-            &format!("/vehicles/{id}/sell"),
-            &[
-                ("sale_price", "20,000"),
-                ("sold_on", &chrono::Utc::now().date_naive().to_string()),
-                ("customer_name", customer),
-                ("customer_email", ""),
-                ("customer_phone", ""),
-                ("payment_method", "cash"),
-                ("notes", ""),
-                ("version", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    location(&r)
 }
 
 #[tokio::test]

@@ -249,7 +249,15 @@ async fn one_link_used_twice_at_once_sets_one_password() {
     assert!(
         results
             .iter()
-            .all(|(s, _)| *s == StatusCode::SEE_OTHER || *s == StatusCode::NOT_FOUND)
+            // The others find the link used; when their failures arrive
+            // before the last tries start, those are throttled (one address).
+            .all(|(s, _)| [
+                StatusCode::SEE_OTHER,
+                StatusCode::NOT_FOUND,
+                StatusCode::TOO_MANY_REQUESTS
+            ]
+            .contains(s)),
+        "{results:?}"
     );
     let r = app
         .sign_in_with(&client(), "nora@dealer.example", &won[0].1)

@@ -234,14 +234,25 @@ async fn each_form_field_states_whether_it_is_required() {
     assert_eq!(year.attr("aria-invalid").as_deref(), Some("true"));
     assert_eq!(year.attr("aria-describedby").as_deref(), Some("year-error"));
     assert!(page.field_error("year").is_some());
+    let summary = page.one(".error-summary[role=alert]");
     assert_eq!(
-        page.one(".flash-error[role=alert]").text(),
+        page.one(".error-summary-title").text(),
         "Please correct the 1 field marked below. Nothing was saved."
     );
+    // It links to the field, by its label, and takes the focus.
+    assert_eq!(
+        page.texts(".error-summary li a"),
+        ["Year: Enter a year from 1900 to 2027."]
+    );
+    assert_eq!(
+        page.one(".error-summary li a").attr("href").as_deref(),
+        Some("#year")
+    );
+    assert!(summary.attr("autofocus").is_some());
 }
 
 #[tokio::test]
-async fn the_inventory_counts_in_words_and_heads_its_columns_in_order() {
+async fn the_inventory_counts_in_words_and_heads_its_columns_most_needed_first() {
     let app = TestApp::spawn().await;
     app.signed_in_as("editor").await;
     add_vehicle(&app, "ONE-1").await;
@@ -265,16 +276,18 @@ async fn the_inventory_counts_in_words_and_heads_its_columns_in_order() {
         [
             "Stock #",
             "Vehicle",
-            "VIN",
-            "Color",
-            "Mileage",
+            "Status",
             "Price",
             "Days in stock",
-            "Status",
-            "Location"
+            "Location",
+            "Mileage",
+            "Color",
+            "VIN"
         ]
     );
     let row = cells_of(&Html::parse(&all).select("table.data tbody tr")[0]);
-    assert_eq!(row[4], "32,000");
-    assert_eq!(row[5], "21,500.00");
+    assert_eq!(row[2], "Available");
+    assert_eq!(row[3], "21,500.00");
+    assert_eq!(row[5], "Lot B");
+    assert_eq!(row[6], "32,000");
 }

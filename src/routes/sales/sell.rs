@@ -14,7 +14,7 @@ use crate::{
         sales::{self, SellOutcome},
         vehicles::{self, Vehicle},
     },
-    web::{AppError, Flash, Page, filters, render, see_other},
+    web::{AppError, Flash, Missing, Page, filters, render, see_other},
 };
 
 #[derive(Template)]
@@ -62,7 +62,7 @@ pub async fn form(
     let mut conn = user.db(&state).await?;
     let v = vehicles::find(&mut conn, path.into_inner())
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::Missing(Missing::Vehicle))?;
     if v.status == Status::Sold
         && let Some(id) = sales::live_sale_id(&mut conn, v.id).await?
     {
@@ -100,7 +100,7 @@ pub async fn submit(
     let mut conn = user.db(&state).await?;
     let v = vehicles::find(&mut conn, id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::Missing(Missing::Vehicle))?;
     let page = || {
         Page::new(format!("Sell {}", v.vehicle_number), &session, Some(&user)).section("inventory")
     };
@@ -135,7 +135,7 @@ pub async fn submit(
             .set(&session);
             return Ok(see_other(&format!("/sales/{sale_id}")));
         }
-        SellOutcome::NotFound => return Err(AppError::NotFound),
+        SellOutcome::NotFound => return Err(AppError::Missing(Missing::Vehicle)),
         SellOutcome::AlreadySold { sale_id } => Problem {
             text: "Someone else recorded a sale of this vehicle first. Nothing was saved.",
             sale_id: Some(sale_id),
@@ -152,7 +152,7 @@ pub async fn submit(
     // Show the current vehicle, with the form ready on its current version.
     let current = vehicles::find(&mut conn, id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::Missing(Missing::Vehicle))?;
     let mut form = form;
     form.version = current.version.to_string();
     Ok(render(

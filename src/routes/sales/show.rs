@@ -14,7 +14,7 @@ use crate::{
         text::{self, Lines},
     },
     models::sales::{self, SaleRow, VoidOutcome},
-    web::{AppError, Flash, Page, filters, render, see_other},
+    web::{AppError, Flash, Missing, Page, filters, render, see_other},
 };
 
 #[derive(Template)]
@@ -42,7 +42,7 @@ async fn show_page<R>(
     let mut conn = user.reader(state).await?;
     let s = sales::find(&mut conn, id)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::Missing(Missing::Sale))?;
     Ok(render(
         status,
         &ShowPage {
@@ -115,7 +115,7 @@ pub async fn void(
             Flash::success("The sale is voided and the vehicle is available again.").set(&session);
             Ok(see_other(&format!("/sales/{id}")))
         }
-        VoidOutcome::NotFound => Err(AppError::NotFound),
+        VoidOutcome::NotFound => Err(AppError::Missing(Missing::Sale)),
         VoidOutcome::AlreadyVoided => Err(AppError::Conflict("This sale was already voided.")),
     }
 }

@@ -9,7 +9,7 @@ use crate::{
     app::AppState,
     auth::Admin,
     models::vehicles::{self, ArchiveOutcome},
-    web::{AppError, Flash, see_other},
+    web::{AppError, Flash, Missing, see_other},
 };
 
 #[derive(Deserialize)]
@@ -34,7 +34,7 @@ pub async fn archive(
         ))?;
     let mut conn = user.db(&state).await?;
     match vehicles::archive(&mut conn, id, version, user.id).await? {
-        None => Err(AppError::NotFound),
+        None => Err(AppError::Missing(Missing::Vehicle)),
         Some(ArchiveOutcome::Archived) => {
             tracing::info!(vehicle_id = id, user_id = user.id, "vehicle archived");
             Flash::success("Archived. It no longer shows in the inventory unless you filter for archived vehicles.")

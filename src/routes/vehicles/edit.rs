@@ -15,7 +15,7 @@ use crate::{
     domain::FieldErrors,
     domain::{Condition, Role, Status, VehicleField, VehicleForm, vehicle::Conflict},
     models::vehicles::{self, EditOutcome, Refusal, Vehicle},
-    web::{AppError, Flash, Page, filters, render, see_other},
+    web::{AppError, Flash, Missing, Page, filters, render, see_other},
 };
 
 use super::presence::{self, Present};
@@ -41,6 +41,8 @@ pub struct FormPage {
 }
 
 pub struct ConflictRow {
+    /// The form field (`list_price`), marked in the form below the table.
+    pub name: &'static str,
     pub label: &'static str,
     pub base: String,
     pub theirs: String,
@@ -52,6 +54,33 @@ pub struct ConflictRow {
 pub struct ChangedBy {
     pub who: String,
     pub at: DateTime<Utc>,
+}
+
+impl FormPage {
+    /// On a conflict page, what the form says under a field both people
+    /// changed; empty for every other field (and on every other page).
+    pub fn conflict_note(&self, field: &str) -> String {
+        self.conflicts
+            .iter()
+            .find(|c| c.name == field)
+            .map(|c| {
+                let theirs = if c.theirs.is_empty() {
+                    "(empty)"
+                } else {
+                    &c.theirs
+                };
+                match &c.changed_by {
+                    Some(by) => format!(
+                        "In conflict: {} saved “{theirs}” meanwhile. The box holds yours.",
+                        by.who
+                    ),
+                    None => {
+                        format!("In conflict: “{theirs}” was saved meanwhile. The box holds yours.")
+                    }
+                }
+            })
+            .unwrap_or_default()
+    }
 }
 
 fn choices(statuses: Vec<Status>) -> Vec<(&'static str, &'static str)> {
@@ -173,7 +202,7 @@ pub async fn edit(
     let mut conn = user.db(&state).await?;
     let vehicle = vehicles::find(&mut conn, path.into_inner())
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::Missing(Missing::Vehicle))?;
     // Opening the form counts as being there (even without JavaScript).
     presence::arrive(&mut conn, vehicle.id, &user).await?;
     let editors = presence::others(&mut conn, vehicle.id, &user).await?;
@@ -222,7 +251,7 @@ pub async fn update(
         Err(errors) => {
             let vehicle = vehicles::find(&mut conn, id)
                 .await?
-                .ok_or(AppError::NotFound)?;
+                .ok_or(AppError::Missing(Missing::Vehicle))?;
             return Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &FormPage::for_edit(page_for(&vehicle), &vehicle, form, errors, &user),
@@ -273,6 +302,7 @@ pub async fn update(
             page.conflicts = conflicts
                 .into_iter()
                 .map(|c| ConflictRow {
+                    name: c.field.name(),
                     label: c.field.label(),
                     changed_by: authors.remove(&c.field),
                     base: c.base,
@@ -282,11 +312,11 @@ pub async fn update(
                 .collect();
             Ok(render(StatusCode::CONFLICT, &page))
         }
-        Err(Refusal::NotFound) => Err(AppError::NotFound),
+        Err(Refusal::NotFound) => Err(AppError::Missing(Missing::Vehicle)),
         Err(Refusal::Invalid(errors)) => {
             let vehicle = vehicles::find(&mut conn, id)
                 .await?
-                .ok_or(AppError::NotFound)?;
+                .ok_or(AppError::Missing(Missing::Vehicle))?;
             Ok(render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &FormPage::for_edit(page_for(&vehicle), &vehicle, form, errors, &user),

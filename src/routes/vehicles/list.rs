@@ -137,14 +137,25 @@ impl Count {
     }
 }
 
-/// A column heading of the list: one that sorts, or a plain one.
+/// A column heading of the list: one that sorts, or a plain one (label,
+/// and the class that hides it on narrow screens).
 pub enum Column {
     Sorts(SortHeader),
-    /// A heading that does not sort, hidden on small screens.
-    Plain(&'static str),
+    Plain(&'static str, &'static str),
 }
 
+/// Which columns give way first on a narrow screen (`static/app.css`): the
+/// stock number, vehicle, status and price always show; then days in stock
+/// and location; mileage and colour from a tablet's width; the VIN, on
+/// every vehicle's own page, only on a wide screen.
+const ALWAYS: &str = "";
+const FROM_PHONE: &str = "col-wide-phone";
+const FROM_TABLET: &str = "col-tablet";
+const FROM_LAPTOP: &str = "col-laptop";
+
 pub struct SortHeader {
+    /// What hides the column on narrow screens (one of the constants above).
+    pub class: &'static str,
     pub label: &'static str,
     pub url: String,
     /// `ascending`, `descending` or `none`, for aria-sort.
@@ -190,6 +201,7 @@ fn header(
     key: SortKey,
     label: &'static str,
     numeric: bool,
+    class: &'static str,
 ) -> SortHeader {
     let active = current.key == key;
     // First click: the natural direction (most days, highest, A→Z); then toggle.
@@ -201,6 +213,7 @@ fn header(
     // "Days in stock" runs opposite to the received date it sorts by.
     let shown_desc = current.desc != (key == SortKey::Received);
     SortHeader {
+        class,
         label,
         url: query.url(Sort { key, desc }, None),
         aria: match (active, shown_desc) {
@@ -270,20 +283,21 @@ pub async fn list(
         )
     });
     let first_url = cursor.is_some().then(|| query.url(sort, None));
+    // The order people read a row in: which car, is it for sale, its price;
+    // then what matters on the lot. The template's cells follow this order.
+    let column = |key, label, numeric, class| {
+        Column::Sorts(header(&query, sort, key, label, numeric, class))
+    };
     let columns = vec![
-        Column::Sorts(header(&query, sort, SortKey::Stock, "Stock #", false)),
-        Column::Sorts(header(&query, sort, SortKey::Make, "Vehicle", false)),
-        Column::Plain("VIN"),
-        Column::Plain("Color"),
-        Column::Sorts(header(&query, sort, SortKey::Mileage, "Mileage", true)),
-        Column::Sorts(header(&query, sort, SortKey::Price, "Price", true)),
-        Column::Sorts(header(
-            &query,
-            sort,
-            SortKey::Received,
-            "Days in stock",
-            true,
-        )),
+        column(SortKey::Stock, "Stock #", false, ALWAYS),
+        column(SortKey::Make, "Vehicle", false, ALWAYS),
+        Column::Plain("Status", ALWAYS),
+        column(SortKey::Price, "Price", true, ALWAYS),
+        column(SortKey::Received, "Days in stock", true, FROM_PHONE),
+        Column::Plain("Location", FROM_PHONE),
+        column(SortKey::Mileage, "Mileage", true, FROM_TABLET),
+        Column::Plain("Color", FROM_TABLET),
+        Column::Plain("VIN", FROM_LAPTOP),
     ];
     let mut sorts = Vec::new();
     for (key, label_asc, label_desc) in [

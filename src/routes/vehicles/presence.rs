@@ -13,7 +13,7 @@ use crate::{
     app::AppState,
     auth::{Editor, SignedIn, Viewer},
     models::presence,
-    web::AppError,
+    web::{AppError, Missing},
 };
 
 /// One person shown as having the vehicle open.
@@ -98,7 +98,7 @@ pub async fn beat(
         .await?
         .is_none()
     {
-        return Err(AppError::NotFound);
+        return Err(AppError::Missing(Missing::Vehicle));
     }
     if form.leave.is_some() {
         presence::leave(&mut conn, id, user.session_id).await?;

@@ -10,7 +10,7 @@ use crate::{
     auth::Viewer,
     domain::{Role, Status},
     models::vehicles::{self, Vehicle},
-    web::{AppError, Page, filters, render},
+    web::{AppError, Missing, Page, filters, render},
 };
 
 pub struct HistoryView {
@@ -49,7 +49,7 @@ pub async fn show(
     let mut conn = user.reader(&state).await?;
     let v = vehicles::find(&mut conn, path.into_inner())
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::Missing(Missing::Vehicle))?;
     let history = vehicles::history(&mut conn, v.id, 0).await?;
     let sale_id = match v.status {
         Status::Sold => crate::models::sales::live_sale_id(&mut conn, v.id).await?,

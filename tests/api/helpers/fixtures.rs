@@ -157,3 +157,24 @@ pub async fn setup_link(app: &TestApp) -> String {
         .expect("a link while there are no users");
     link.split("token=").nth(1).unwrap().to_string()
 }
+
+/// Sells vehicle `id` through the form; returns the sale page's path.
+pub async fn sell(app: &TestApp, id: i64, customer: &str) -> String {
+    let r = app
+        .post(
+            &format!("/vehicles/{id}/sell"),
+            &[
+                ("sale_price", "20,000"),
+                ("sold_on", &chrono::Utc::now().date_naive().to_string()),
+                ("customer_name", customer),
+                ("customer_email", ""),
+                ("customer_phone", ""),
+                ("payment_method", "cash"),
+                ("notes", ""),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    location(&r)
+}

@@ -13,7 +13,7 @@ use crate::{
         audit, invitations, second_factor, sessions,
         users::{self, UpdateOutcome},
     },
-    web::{AppError, Flash, Page, render, see_other},
+    web::{AppError, Flash, Missing, Page, render, see_other},
 };
 
 pub(super) async fn edit_page(
@@ -25,7 +25,10 @@ pub(super) async fn edit_page(
     errors: FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let mut conn = admin.db(state).await?;
-    let user = users::find(&mut conn, id).await?;
+    let user = users::find(&mut conn, id).await.map_err(|e| match e {
+        diesel::result::Error::NotFound => AppError::Missing(Missing::User),
+        e => e.into(),
+    })?;
     let open_sessions = sessions::count_live_for_user(
         &mut conn,
         id,
@@ -151,7 +154,7 @@ pub async fn update(
             Flash::info("Nothing to save.").set(&session);
             return Ok(see_other(&format!("/admin/users/{id}/edit")));
         }
-        UpdateOutcome::NotFound => return Err(AppError::NotFound),
+        UpdateOutcome::NotFound => return Err(AppError::Missing(Missing::User)),
         UpdateOutcome::LastAdmin => (
             "role",
             "This is the last active admin: make someone else admin first.",
