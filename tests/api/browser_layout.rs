@@ -161,6 +161,8 @@ async fn every_page_fits_four_widths_and_passes_axe() {
     let axe = axe_source();
     let app = TestApp::spawn().await;
     let (car, sale, voided, staff) = arrange(&app).await;
+    let (_, invitation) = crate::invitations::invite_nora(&app).await;
+    let invitation = crate::invitations::path_of(&invitation);
     app.create_user("admin", "rosa@dealer.example", PASSWORD)
         .await;
     app.create_user("viewer", "vic@dealer.example", PASSWORD)
@@ -191,6 +193,8 @@ async fn every_page_fits_four_widths_and_passes_axe() {
         // What a signed-out visitor sees.
         b.goto(&app.url("/login")).await.unwrap();
         problems.extend(check_page(&b, axe.as_deref(), width, "login").await);
+        b.goto(&app.url(&invitation)).await.unwrap();
+        problems.extend(check_page(&b, axe.as_deref(), width, "invitation").await);
         sign_in_browser(&b, &app, "rosa@dealer.example").await;
         for (name, path) in &pages {
             b.goto(&app.url(path)).await.unwrap();
@@ -217,6 +221,8 @@ async fn every_page_fits_four_widths_and_passes_axe() {
 #[tokio::test]
 async fn errors_are_summarised_marked_and_navigable() {
     let Some(driver) = start_driver() else { return };
+    let axe = axe_source();
+    let mut problems = Vec::new();
     let app = TestApp::spawn().await;
     app.create_user("admin", "rosa@dealer.example", PASSWORD)
         .await;
@@ -258,6 +264,7 @@ async fn errors_are_summarised_marked_and_navigable() {
         .unwrap();
     assert_eq!(focused, json!("year"), "a summary link leads to its field");
     shot(&b, "error-summary.png").await;
+    problems.extend(check_page(&b, axe.as_deref(), 820, "error-summary").await);
 
     // A conflict: someone else changes the price meanwhile; this browser
     // changes it differently from the version it opened.
@@ -300,6 +307,7 @@ async fn errors_are_summarised_marked_and_navigable() {
         .unwrap_or_default();
     assert!(!described.is_empty(), "the mark is read out with the field");
     shot(&b, "conflict-marked.png").await;
+    problems.extend(check_page(&b, axe.as_deref(), 820, "conflict").await);
 
     // An unknown vehicle, signed in: says so, and the navigation is there.
     b.goto(&app.url("/vehicles/987654")).await.unwrap();
@@ -328,5 +336,7 @@ async fn errors_are_summarised_marked_and_navigable() {
             .is_empty()
     );
     shot(&b, "forbidden-with-nav.png").await;
+    problems.extend(check_page(&b, axe.as_deref(), 820, "forbidden").await);
     b.close().await.unwrap();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

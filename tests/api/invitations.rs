@@ -8,7 +8,7 @@ use crate::helpers::{Html, PASSWORD, TestApp, client, location};
 const NEW_PASSWORD: &str = "copper lantern orchard 77";
 
 /// An admin adds Nora with an empty password; answers the link PCN shows.
-async fn invite_nora(app: &TestApp) -> (i64, String) {
+pub async fn invite_nora(app: &TestApp) -> (i64, String) {
     let r = app
         .post(
             "/admin/users",
@@ -33,7 +33,7 @@ async fn invite_nora(app: &TestApp) -> (i64, String) {
     (id, link)
 }
 
-fn path_of(link: &str) -> String {
+pub fn path_of(link: &str) -> String {
     let at = link.find("/invite/").expect("an invitation path");
     link[at..].to_string()
 }
