@@ -1,17 +1,13 @@
 //! One error type that knows its status and renders itself as a page.
 
 use actix_web::{
-    HttpResponse, ResponseError,
-    http::{StatusCode, header},
-};
-use askama::Template;
-
-use actix_web::{
-    HttpMessage as _,
+    HttpMessage as _, HttpResponse, ResponseError,
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
+    http::{StatusCode, header},
     middleware::Next,
 };
+use askama::Template;
 
 use crate::{db, web::identity::SignedIn};
 
