@@ -291,3 +291,34 @@ async fn the_inventory_counts_in_words_and_heads_its_columns_most_needed_first()
     assert_eq!(row[5], "Lot B");
     assert_eq!(row[6], "32,000");
 }
+
+/// An error page for someone signed in keeps the navigation and the
+/// sign-out button (a 404 or 403 is not a dead end); a number that finds
+/// nothing says what it looked for. Signed out, the page has neither.
+#[tokio::test]
+async fn error_pages_keep_the_navigation_and_name_what_was_not_found() {
+    let app = TestApp::spawn().await;
+    let signed_out = app.get("/nothing-here").await;
+    assert_eq!(signed_out.status(), reqwest::StatusCode::NOT_FOUND);
+    let page = Html::parse(&signed_out.text().await.unwrap());
+    assert!(page.select("nav.mainnav").is_empty());
+
+    app.signed_in_as("viewer").await;
+    for (path, heading) in [
+        ("/vehicles/987654", "No vehicle with this number"),
+        ("/sales/987654", "No sale with this number"),
+        ("/nothing-here", "Page not found"),
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND, "{path}");
+        let page = Html::parse(&r.text().await.unwrap());
+        assert_eq!(page.one("h1").text(), heading, "{path}");
+        assert!(!page.select("nav.mainnav a").is_empty(), "{path}");
+        assert_eq!(page.select("form[action='/logout']").len(), 1, "{path}");
+    }
+    let r = app.get("/admin/users").await;
+    assert_eq!(r.status(), reqwest::StatusCode::FORBIDDEN);
+    let page = Html::parse(&r.text().await.unwrap());
+    assert_eq!(page.one("h1").text(), "Not allowed");
+    assert!(!page.select("nav.mainnav a").is_empty());
+}
