@@ -185,7 +185,8 @@ impl Application {
                 // a rendered page) → request log span → cookie session →
                 // body deadline → session lookup and CSRF check → request
                 // limit (per session the lookup confirmed, else per address)
-                // → the route.
+                // → the dealership's settings for its pages → the route.
+                .wrap(from_fn(crate::web::dealership::settings_for_request))
                 .wrap(from_fn(crate::web::rate_limit::limit_requests))
                 .wrap(from_fn(crate::auth::session::authenticate))
                 .wrap(from_fn(crate::web::body_deadline::body_deadline))

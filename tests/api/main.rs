@@ -28,6 +28,7 @@ mod sales;
 mod scale_out;
 mod schema;
 mod sessions;
+mod settings;
 mod setup;
 mod sign_in;
 mod templates;

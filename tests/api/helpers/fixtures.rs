@@ -157,3 +157,25 @@ pub async fn setup_link(app: &TestApp) -> String {
         .expect("a link while there are no users");
     link.split("token=").nth(1).unwrap().to_string()
 }
+
+/// Sells vehicle `id` (on version 1) to Dana Scully for `price` on
+/// `sold_on`, paid by card, through the form; returns the receipt's path.
+pub async fn sell_vehicle(app: &TestApp, id: i64, price: &str, sold_on: &str) -> String {
+    let r = app
+        .post(
+            &format!("/vehicles/{id}/sell"),
+            &[
+                ("sale_price", price),
+                ("sold_on", sold_on),
+                ("customer_name", "Dana Scully"),
+                ("customer_email", "dana@example.com"),
+                ("customer_phone", ""),
+                ("payment_method", "card"),
+                ("notes", ""),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sell vehicle {id}");
+    location(&r)
+}
