@@ -6,6 +6,7 @@ mod activity;
 mod admin;
 mod bench;
 mod browser;
+mod browser_receipts;
 mod cli;
 mod csrf;
 mod db_roles;

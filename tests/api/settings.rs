@@ -320,3 +320,68 @@ async fn a_save_on_one_instance_shows_on_another_within_moments() {
     assert_eq!(b.state.settings().name, "Lakeside Motors");
     assert_eq!(b.state.zone(), chrono_tz::Pacific::Kiritimati);
 }
+
+#[tokio::test]
+async fn a_voided_receipt_names_the_dealership_and_says_void_when_by_whom_and_why() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("admin").await;
+    let r = app
+        .post("/admin/settings", &refs(&settings_form("0")))
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let id = add_vehicle(&app, "ST-3").await;
+    let receipt = sell(&app, id).await;
+    let html = page(&app, &app.client, &receipt).await;
+    let dealer = html.one("#receipt-dealer").text();
+    for part in [
+        "Lakeside Motors",
+        "1 Shore Road",
+        "Lakeside LK1 2AB",
+        "+44 20 7946 0958",
+    ] {
+        assert!(dealer.contains(part), "{part} in {dealer:?}");
+    }
+    assert_eq!(
+        html.one("#receipt-footer").text(),
+        "Thank you for your business."
+    );
+    assert!(!html.has("#void-banner"), "not voided yet");
+    // The Print button: there for the script to show, hidden without it.
+    let button = html.one("#print-receipt");
+    assert!(button.attr("hidden").is_some() && button.attr("data-print").is_some());
+    let script = html
+        .one("script[src*='/static/print.']")
+        .attr("src")
+        .unwrap();
+    let js = app.get(&script).await;
+    assert_eq!(js.status(), StatusCode::OK);
+    assert!(js.text().await.unwrap().contains("window.print()"));
+
+    let r = app
+        .post(
+            &format!("{receipt}/void"),
+            &[("reason", "Finance fell through")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = page(&app, &app.client, &receipt).await;
+    let banner = html.one("#void-banner").text();
+    let voided = app
+        .scalar_text(
+            "SELECT to_char(voided_at AT TIME ZONE 'Pacific/Kiritimati', 'DD/MM/YYYY HH24:MI') \
+             AS v FROM sales",
+        )
+        .await;
+    for part in [
+        "VOID",
+        &voided,
+        "by Test admin",
+        "Reason: Finance fell through",
+    ] {
+        assert!(banner.contains(part), "{part:?} in {banner:?}");
+    }
+    assert!(
+        !html.one("#void-banner").has_class("flash"),
+        "a flash is not printed"
+    );
+}
