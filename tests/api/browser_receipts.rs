@@ -139,3 +139,55 @@ async fn a_voided_receipt_prints_with_the_dealership_and_a_void_banner_and_no_na
     std::fs::write(screenshot_dir().join("receipt-void.pdf"), pdf).unwrap();
     b.close().await.unwrap();
 }
+
+/// Picks `value` in the drop-down `css`.
+async fn choose(b: &fantoccini::Client, css: &str, value: &str) {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_admin_sets_the_currency_and_date_format_through_the_real_form() {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::spawn().await;
+    app.create_user("admin", "ada@dealer.example", PASSWORD)
+        .await;
+    let b = open_browser(&driver, 1024, 1200).await;
+    sign_in_browser(&b, &app, "ada@dealer.example").await;
+    // From the admin pages' own links.
+    b.goto(&app.url("/admin/users")).await.unwrap();
+    crate::helpers::click(&b, "a[href='/admin/settings']").await;
+    wait_for_url(&b, "/admin/settings").await;
+    crate::helpers::fill(&b, "#name", "Lakeside Motors").await;
+    crate::helpers::fill(&b, "#currency_symbol", "€").await;
+    choose(&b, "#currency_place", "after").await;
+    choose(&b, "#date_format", "DD/MM/YYYY").await;
+    choose(&b, "#time_zone", "Europe/Berlin").await;
+    shot(&b, "settings-form.png").await;
+    crate::helpers::click(&b, "form.settings-form button[type=submit]").await;
+    let saved =
+        crate::helpers::text_when(&b, ".flash", |t| t.contains("Saved") || t.contains("saved"))
+            .await;
+    assert_eq!(saved, "Settings saved.");
+    assert_eq!(
+        b.find(Locator::Css("#time_zone"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Europe/Berlin")
+    );
+    // A bad symbol comes back beside its field, the rest as typed.
+    crate::helpers::fill(&b, "#currency_symbol", "12").await;
+    crate::helpers::click(&b, "form.settings-form button[type=submit]").await;
+    let error = text_of(&b, "#currency_symbol-error").await;
+    assert!(error.contains("without digits"), "{error}");
+    shot(&b, "settings-error.png").await;
+    b.close().await.unwrap();
+}
