@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 use crate::domain::{
     FieldErrors, Money,
     choice::choice,
-    text::{self, Lines, TextProblem},
+    text::{self, Lines},
 };
 
 choice! {
@@ -259,7 +259,7 @@ fn currency_symbol(input: &str) -> Result<&str, String> {
 
 /// An IANA zone name (any case), or nothing for the server's zone.
 fn time_zone(input: &str) -> Result<Option<Tz>, String> {
-    let s = text::bounded(input, ZONE_MAX, Lines::One).map_err(|p: TextProblem| p.to_string())?;
+    let s = text::bounded(input, ZONE_MAX, Lines::One).map_err(|p| p.to_string())?;
     if s.is_empty() {
         return Ok(None);
     }

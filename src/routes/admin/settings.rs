@@ -12,7 +12,7 @@ use crate::{
     auth::Admin,
     domain::{
         FieldErrors,
-        settings::{CurrencyPlace, DateFormat, SettingsForm},
+        settings::{CurrencyPlace, DateFormat, Settings, SettingsForm},
     },
     models::settings::{self, SaveOutcome},
     web::{AppError, Flash, Page, render, see_other},
@@ -33,7 +33,7 @@ struct SettingsPage {
 impl SettingsPage {
     fn place_options(&self) -> Vec<(&'static str, String)> {
         let example = |place| {
-            crate::domain::settings::Settings {
+            Settings {
                 currency_symbol: self.symbol_example(),
                 currency_place: place,
                 ..Default::default()
