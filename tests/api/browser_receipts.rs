@@ -137,6 +137,29 @@ async fn a_voided_receipt_prints_with_the_dealership_and_a_void_banner_and_no_na
     let pdf = b.print(PrintConfiguration::default()).await.unwrap();
     assert!(pdf.starts_with(b"%PDF"), "a PDF");
     std::fs::write(screenshot_dir().join("receipt-void.pdf"), pdf).unwrap();
+
+    // On a phone and a tablet the receipt fits its width (the page's own
+    // frame is the layout's business, see browser.rs).
+    b.goto(&app.url(&receipt)).await.unwrap();
+    for width in [320, 820] {
+        b.set_window_size(width, 900).await.unwrap();
+        let overflow = b
+            .execute(
+                "const r = document.querySelector('.receipt'); \
+                 return Math.max(r.scrollWidth - r.clientWidth, \
+                     Math.ceil(r.getBoundingClientRect().right) - document.documentElement.clientWidth);",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_i64()
+            .unwrap();
+        shot(&b, &format!("receipt-void-{width}.png")).await;
+        assert!(
+            overflow <= 0,
+            "the receipt is {overflow} px too wide at {width} px"
+        );
+    }
     b.close().await.unwrap();
 }
 
