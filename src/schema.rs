@@ -14,6 +14,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    dealership_settings (id) {
+        id -> Bool,
+        name -> Text,
+        address -> Text,
+        phone -> Text,
+        currency_symbol -> Text,
+        currency_place -> Text,
+        date_format -> Text,
+        time_zone -> Nullable<Text>,
+        receipt_footer -> Text,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     invitations (token_hash) {
         token_hash -> Bytea,
         user_id -> Int8,
@@ -183,6 +199,7 @@ diesel::joinable!(vehicles -> users (updated_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
+    dealership_settings,
     invitations,
     recovery_codes,
     sales,

@@ -186,7 +186,8 @@ impl Application {
                 // body deadline → session lookup and CSRF check → error
                 // pages with the navigation for who is signed in → request
                 // limit (per session the lookup confirmed, else per address)
-                // → the route.
+                // → the dealership's settings for its pages → the route.
+                .wrap(from_fn(crate::web::dealership::settings_for_request))
                 .wrap(from_fn(crate::web::rate_limit::limit_requests))
                 .wrap(from_fn(crate::web::error::navigable_errors))
                 .wrap(from_fn(crate::auth::session::authenticate))

@@ -1,5 +1,5 @@
 //! What every handler can reach: configuration, the pool, the password
-//! hasher, the request limiter and the dealership's clock. Built once per
+//! hasher, the request limiter, the dealership's settings and its clock. Built once per
 //! process by `startup::Application::build` and shared by all workers; this
 //! module imports no routes, so routes, auth and web can all depend on it.
 
@@ -17,6 +17,7 @@ pub use rate_limiter::RateLimiter;
 use crate::{
     config::Config,
     db::{Acting, Pool, PoolRunError, Pooled, replica::Replica},
+    domain::settings::Settings,
     live::Hub,
     models::vehicles,
 };
@@ -74,9 +75,19 @@ impl AppState {
         self.db(who).await
     }
 
+    /// The dealership's settings (a copy in memory: no query).
+    pub fn settings(&self) -> Arc<Settings> {
+        self.live.settings.get()
+    }
+
+    /// The dealership's time zone: the settings', else `PCN_TIMEZONE`.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.settings().zone(self.config.timezone)
+    }
+
     /// Today in the dealership's time zone (days in stock, date limits).
     pub fn today(&self) -> NaiveDate {
-        today_in(self.config.timezone)
+        today_in(self.zone())
     }
 }
 

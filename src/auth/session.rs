@@ -222,7 +222,7 @@ async fn load(
         email: live.email,
         first_name: live.first_name,
         last_name: live.last_name,
-        tz: cfg.timezone,
+        tz: state.zone(),
         last_write,
     };
     conn.switched_to(Some(current.acting()));

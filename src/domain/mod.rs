@@ -11,6 +11,7 @@ mod person_name;
 mod role;
 pub mod sale;
 pub mod second_factor;
+pub mod settings;
 mod stored;
 pub mod text;
 pub mod vehicle;

@@ -2,7 +2,8 @@
 //! notification parsed and published to the hub. When the connection is lost
 //! (database restarted, backend killed, network gone quiet) it connects again
 //! with a growing pause, and reads back from the history every change made
-//! while it was away, so no open page misses one.
+//! while it was away, so no open page misses one. It reads the dealership's
+//! settings on every connect and whenever a save announces itself.
 
 use std::{
     collections::{HashSet, VecDeque},
@@ -12,7 +13,7 @@ use std::{
 
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection as _};
 
-use super::{Change, Hub, Message};
+use super::{Change, Hub, Message, settings};
 use crate::{
     db,
     models::{
@@ -103,6 +104,8 @@ async fn listen(
     let mut conn = db::connect_listening(url, "pcn-listener", statement_timeout, to).await?;
     db::acting::act_once(&mut conn, db::Acting::SYSTEM).await?;
     conn.batch_execute("LISTEN pcn_changes").await?;
+    // Saves made while nobody listened are in the table.
+    settings::read(&mut conn, &hub.settings, true).await?;
     // Listening from here on; what came before is read from the history.
     match heard.newest {
         None => heard.newest = Some(changes::newest(&mut conn).await?.unwrap_or(0)),
@@ -122,6 +125,9 @@ async fn listen(
             }
         }
         match tokio::time::timeout(QUIET, notifications.recv()).await {
+            Ok(Some(payload)) if settings::announced(&payload) => {
+                settings::read(&mut conn, &hub.settings, false).await?;
+            }
             Ok(Some(payload)) => match Message::parse(&payload) {
                 Some(message) => heard.pass_on(hub, message),
                 None => tracing::warn!(%payload, "unknown change notification"),

@@ -3,10 +3,12 @@
 //! connection of its own (`listener`), and hands it to every open event
 //! stream of its browsers through one bounded broadcast channel (`Hub`).
 //! Nothing here is the truth: the database is, and whatever was missed is
-//! read back from it (`models::changes`).
+//! read back from it (`models::changes`). The same listener keeps this
+//! instance's copy of the dealership's settings current (`settings`).
 
 mod event;
 mod listener;
+pub mod settings;
 
 use std::{
     collections::HashMap,
@@ -35,6 +37,8 @@ pub struct Hub {
     shutdown: watch::Sender<bool>,
     /// Open streams per session.
     open: Mutex<HashMap<i64, u32>>,
+    /// The dealership's settings, as this instance shows them.
+    pub settings: settings::Current,
 }
 
 /// A place for one event stream of a session, given back when dropped.
@@ -61,6 +65,7 @@ impl Default for Hub {
             tx: broadcast::Sender::new(BACKLOG),
             shutdown: watch::Sender::new(false),
             open: Mutex::default(),
+            settings: settings::Current::default(),
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod presence;
 pub mod sales;
 pub mod second_factor;
 pub mod sessions;
+pub mod settings;
 pub mod setup_tokens;
 pub mod stats;
 pub mod users;

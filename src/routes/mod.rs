@@ -101,6 +101,8 @@ pub fn table() -> Vec<RouteDef> {
         POST "/admin/users/{id}/sessions/revoke" ADMIN => admin::users::revoke_sessions;
         POST "/admin/users/{id}/2fa/reset" ADMIN => admin::users::reset_second_factor;
         GET  "/admin/activity"          ADMIN  => admin::activity::activity;
+        GET  "/admin/settings"          ADMIN  => admin::settings::show;
+        POST "/admin/settings"          ADMIN  => admin::settings::save;
     }
 }
 

@@ -40,7 +40,17 @@ static JS: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
-static ASSETS: LazyLock<Vec<&'static Asset>> = LazyLock::new(|| vec![&*CSS, &*JS]);
+/// The receipt's Print button (`templates/sales/show.html`).
+static PRINT_JS: LazyLock<Asset> = LazyLock::new(|| {
+    asset(
+        "print",
+        "js",
+        include_bytes!("../../static/print.js"),
+        "text/javascript; charset=utf-8",
+    )
+});
+
+static ASSETS: LazyLock<Vec<&'static Asset>> = LazyLock::new(|| vec![&*CSS, &*JS, &*PRINT_JS]);
 
 pub fn css_url() -> &'static str {
     &CSS.url
@@ -48,6 +58,10 @@ pub fn css_url() -> &'static str {
 
 pub fn js_url() -> &'static str {
     &JS.url
+}
+
+pub fn print_js_url() -> &'static str {
+    &PRINT_JS.url
 }
 
 /// `GET /static/{name}`.

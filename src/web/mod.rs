@@ -1,12 +1,13 @@
-//! What every page shares: errors as pages, the layout context, assets,
-//! security headers, the request limit, the request log and the body
-//! deadline.
+//! What every page shares: errors as pages, the layout context, assets, the
+//! dealership's settings, security headers, the request limit, the request
+//! log and the body deadline.
 
 pub mod assets;
 pub mod body_deadline;
 pub mod client_ip;
 pub mod csv;
 pub mod cursor;
+pub mod dealership;
 pub mod error;
 pub mod filters;
 pub mod headers;

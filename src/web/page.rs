@@ -7,7 +7,7 @@ use askama::Template;
 use serde::{Deserialize, Serialize};
 
 use crate::web::{
-    assets,
+    assets, dealership, filters,
     identity::{SignedIn, ensure_csrf_token},
 };
 
@@ -122,9 +122,12 @@ impl Page {
     }
 }
 
-/// Renders a template as an HTML response with `status`.
+/// Renders a template as an HTML response with `status`, its filters
+/// showing money and dates as the dealership's settings say.
 pub fn render<T: Template>(status: StatusCode, template: &T) -> HttpResponse {
-    match template.render() {
+    let settings = dealership::current();
+    let values: &dyn std::any::Any = &*settings;
+    match template.render_with_values(&(filters::SETTINGS, values)) {
         Ok(body) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(body),

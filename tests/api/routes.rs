@@ -67,6 +67,8 @@ const EXPECTED: &[(&str, &str, Least)] = &[
     ("POST", "/admin/users/{id}/sessions/revoke", Admin),
     ("POST", "/admin/users/{id}/2fa/reset", Admin),
     ("GET", "/admin/activity", Admin),
+    ("GET", "/admin/settings", Admin),
+    ("POST", "/admin/settings", Admin),
     ("GET", "/events", Viewer),
     ("GET", "/vehicles/{id}/presence", Viewer),
     ("POST", "/vehicles/{id}/presence", Editor),

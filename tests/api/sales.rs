@@ -559,7 +559,8 @@ async fn the_report_adds_up_to_what_sql_adds_up() {
              AND sold_on BETWEEN '{from}' AND '{to}'"
         ))
         .await;
-    let money = |c: i64| pcn::domain::Money::from_cents(c).to_string();
+    // Dollars before the amount until an admin chooses otherwise.
+    let money = |c: i64| format!("${}", pcn::domain::Money::from_cents(c));
     let report = Html::parse(&page);
     // The headline figures: units, revenue, gross profit (then the margin).
     assert_eq!(

@@ -286,7 +286,7 @@ async fn two_instances_behind_haproxy_on_a_primary_and_its_replica() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(price_seen(&val, &base, id).await, "25,000.00");
+    assert_eq!(price_seen(&val, &base, id).await, "$25,000.00");
     standby
         .batch_execute("SELECT pg_wal_replay_pause()")
         .await
@@ -300,17 +300,17 @@ async fn two_instances_behind_haproxy_on_a_primary_and_its_replica() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", location(&r));
     for _ in 0..4 {
         // Whichever instance answers, it is hers.
-        assert_eq!(price_seen(&erin, &base, id).await, "26,500.00");
+        assert_eq!(price_seen(&erin, &base, id).await, "$26,500.00");
     }
     assert_eq!(
         price_seen(&val, &base, id).await,
-        "25,000.00",
+        "$25,000.00",
         "the replica, a moment behind, serves those who did not write"
     );
     tokio::time::sleep(pcn::db::replica::MAX_LAG + Duration::from_secs(1)).await;
     assert_eq!(
         price_seen(&val, &base, id).await,
-        "26,500.00",
+        "$26,500.00",
         "too far behind: the primary serves"
     );
     standby

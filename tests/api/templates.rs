@@ -145,11 +145,18 @@ async fn sign_ins_and_vehicle_changes_are_shown_in_the_dealership_zone() {
             .map(|(_, v)| Money::parse(v).unwrap())
             .unwrap()
     };
-    assert_eq!(detail(&page, "List price"), field("list_price").to_string());
-    assert_eq!(detail(&page, "Cost"), field("cost").to_string());
+    // Dollars before the amount until an admin chooses otherwise.
+    assert_eq!(
+        detail(&page, "List price"),
+        format!("${}", field("list_price"))
+    );
+    assert_eq!(detail(&page, "Cost"), format!("${}", field("cost")));
     assert_eq!(
         detail(&page, "Margin at list"),
-        Money::from_cents(field("list_price").cents() - field("cost").cents()).to_string()
+        format!(
+            "${}",
+            Money::from_cents(field("list_price").cents() - field("cost").cents())
+        )
     );
     assert_eq!(detail(&page, "Mileage"), "32,000");
 }
@@ -287,7 +294,7 @@ async fn the_inventory_counts_in_words_and_heads_its_columns_most_needed_first()
     );
     let row = cells_of(&Html::parse(&all).select("table.data tbody tr")[0]);
     assert_eq!(row[2], "Available");
-    assert_eq!(row[3], "21,500.00");
+    assert_eq!(row[3], "$21,500.00");
     assert_eq!(row[5], "Lot B");
     assert_eq!(row[6], "32,000");
 }

@@ -1,4 +1,6 @@
-//! Administration: staff accounts, their sessions, and what is going on.
+//! Administration: staff accounts, their sessions, what is going on, and
+//! the dealership's settings.
 
 pub mod activity;
+pub mod settings;
 pub mod users;

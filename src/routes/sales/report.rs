@@ -284,7 +284,7 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
         assert_eq!(svg.matches("<g>").count(), 12);
         assert!(
-            svg.contains("Dec 2026: 12 sold, revenue 240,000.00"),
+            svg.contains("Dec 2026: 12 sold, revenue $240,000.00"),
             "{svg}"
         );
         assert!(svg.contains(">400,000</text>"), "the top gridline: {svg}");

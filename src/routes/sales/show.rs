@@ -1,4 +1,9 @@
-//! `GET /sales/{id}` (a printable receipt) and `POST /sales/{id}/void`.
+//! `GET /sales/{id}` (a printable receipt, with the dealership's name,
+//! address, phone and receipt footer from its settings; a voided sale's
+//! receipt says VOID, when, by whom and why, on paper too) and
+//! `POST /sales/{id}/void`.
+
+use std::sync::Arc;
 
 use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
@@ -11,10 +16,11 @@ use crate::{
     domain::FieldErrors,
     domain::{
         Role,
+        settings::Settings,
         text::{self, Lines},
     },
     models::sales::{self, SaleRow, VoidOutcome},
-    web::{AppError, Flash, Missing, Page, filters, render, see_other},
+    web::{AppError, Flash, Missing, Page, assets, filters, render, see_other},
 };
 
 #[derive(Template)]
@@ -26,6 +32,10 @@ struct ShowPage {
     can_void: bool,
     reason: String,
     errors: FieldErrors,
+    /// Who the receipt is from.
+    dealer: Arc<Settings>,
+    /// The Print button's script.
+    print_js: &'static str,
 }
 
 async fn show_page<R>(
@@ -52,6 +62,8 @@ async fn show_page<R>(
             reason,
             errors,
             s,
+            dealer: state.settings(),
+            print_js: assets::print_js_url(),
         },
     ))
 }

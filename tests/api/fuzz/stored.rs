@@ -11,7 +11,7 @@ use pcn::{
         sale::SaleForm,
         text::{self, Lines},
     },
-    models::{sales, users, vehicles},
+    models::{sales, settings, users, vehicles},
 };
 
 #[derive(QueryableByName)]
@@ -51,7 +51,8 @@ pub async fn digest(conn: &mut AsyncPgConnection) -> String {
            (SELECT count(*) FROM sales), (SELECT count(*) FROM sales WHERE voided_at IS NOT NULL), \
            (SELECT count(*) FROM users), \
            (SELECT md5(coalesce(string_agg(concat_ws('|', id, email, first_name, last_name, \
-              role, active, password_hash), ',' ORDER BY id), '')) FROM users)) AS v",
+              role, active, password_hash), ',' ORDER BY id), '')) FROM users), \
+           (SELECT md5(coalesce(string_agg(s::text, ','), '')) FROM dealership_settings s)) AS v",
     )
     .await
 }
@@ -131,6 +132,15 @@ pub async fn assert_all_valid(conn: &mut AsyncPgConnection) -> (usize, usize, us
             );
         }
     }
+    // The dealership's settings, if saved, are what their form would save.
+    let kept = settings::load(conn).await.unwrap();
+    assert_eq!(
+        pcn::domain::settings::SettingsForm::from(&kept)
+            .parse()
+            .ok(),
+        Some(kept),
+        "the settings"
+    );
     let broken = text_of(
         conn,
         "SELECT concat_ws(' ', \

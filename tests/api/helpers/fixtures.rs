@@ -158,23 +158,44 @@ pub async fn setup_link(app: &TestApp) -> String {
     link.split("token=").nth(1).unwrap().to_string()
 }
 
-/// Sells vehicle `id` through the form; returns the sale page's path.
+/// Sells vehicle `id` (on version 1) through the form to `customer`, for
+/// 20,000 today, in cash; returns the receipt's path.
 pub async fn sell(app: &TestApp, id: i64, customer: &str) -> String {
-    let r = app
-        .post(
-            &format!("/vehicles/{id}/sell"),
-            &[
-                ("sale_price", "20,000"),
-                ("sold_on", &chrono::Utc::now().date_naive().to_string()),
-                ("customer_name", customer),
-                ("customer_email", ""),
-                ("customer_phone", ""),
-                ("payment_method", "cash"),
-                ("notes", ""),
-                ("version", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let today = chrono::Utc::now().date_naive().to_string();
+    sell_with(app, id, &[("customer_name", customer), ("sold_on", &today)]).await
+}
+
+/// Sells vehicle `id` (on version 1) to Dana Scully for `price` on
+/// `sold_on`, paid by card, through the form; returns the receipt's path.
+pub async fn sell_vehicle(app: &TestApp, id: i64, price: &str, sold_on: &str) -> String {
+    let fields = [
+        ("sale_price", price),
+        ("sold_on", sold_on),
+        ("customer_email", "dana@example.com"),
+        ("payment_method", "card"),
+    ];
+    sell_with(app, id, &fields).await
+}
+
+/// Sells vehicle `id` (on version 1) through the form: a complete sale with
+/// `fields` in place of the defaults; returns the receipt's path.
+async fn sell_with(app: &TestApp, id: i64, fields: &[(&str, &str)]) -> String {
+    let mut form = vec![
+        ("sale_price", "20,000"),
+        ("sold_on", "2026-11-02"),
+        ("customer_name", "Dana Scully"),
+        ("customer_email", ""),
+        ("customer_phone", ""),
+        ("payment_method", "cash"),
+        ("notes", ""),
+        ("version", "1"),
+    ];
+    for (name, value) in fields {
+        if let Some(field) = form.iter_mut().find(|(n, _)| n == name) {
+            field.1 = value;
+        }
+    }
+    let r = app.post(&format!("/vehicles/{id}/sell"), &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sell vehicle {id}");
     location(&r)
 }

@@ -1,0 +1,2 @@
+DROP TABLE dealership_settings;
+DROP FUNCTION pcn_notify_settings();
