@@ -40,7 +40,17 @@ static JS: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
-static ASSETS: LazyLock<Vec<&'static Asset>> = LazyLock::new(|| vec![&*CSS, &*JS]);
+/// The sale form's figures as the price is typed (`static/deal.js`).
+static DEAL_JS: LazyLock<Asset> = LazyLock::new(|| {
+    asset(
+        "deal",
+        "js",
+        include_bytes!("../../static/deal.js"),
+        "text/javascript; charset=utf-8",
+    )
+});
+
+static ASSETS: LazyLock<Vec<&'static Asset>> = LazyLock::new(|| vec![&*CSS, &*JS, &*DEAL_JS]);
 
 pub fn css_url() -> &'static str {
     &CSS.url
@@ -48,6 +58,10 @@ pub fn css_url() -> &'static str {
 
 pub fn js_url() -> &'static str {
     &JS.url
+}
+
+pub fn deal_js_url() -> &'static str {
+    &DEAL_JS.url
 }
 
 /// `GET /static/{name}`.

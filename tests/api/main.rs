@@ -17,6 +17,7 @@ mod helpers;
 mod hostile;
 mod instances;
 mod invitations;
+mod kept_forms;
 mod layers;
 mod live;
 mod load;
