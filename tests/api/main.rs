@@ -6,6 +6,7 @@ mod activity;
 mod admin;
 mod bench;
 mod browser;
+mod browser_deals;
 mod cli;
 mod csrf;
 mod db_roles;
