@@ -15,7 +15,7 @@ CREATE TABLE kept_forms (
     form_page   TEXT        NOT NULL CHECK (form_page LIKE '/%' AND length(form_page) <= 200),
     -- The fields as sent, in order: [[name, value], …].
     fields      JSONB       NOT NULL CHECK (
-        jsonb_typeof(fields) = 'array'
+        jsonb_typeof(fields) = 'array' AND octet_length(fields::text) <= 131072
         AND NOT jsonb_path_exists(fields, '$[*] ? (@[0] like_regex "password|csrf_token" flag "i")')),
     created_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
     expires_at  TIMESTAMPTZ NOT NULL DEFAULT now() + interval '1 hour',

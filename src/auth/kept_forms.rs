@@ -35,6 +35,10 @@ const FORMS: &[(&str, &str)] = &[
     ("/admin/users/{id}", "/admin/users/{id}/edit"),
 ];
 
+/// The largest form kept: every kept form is far smaller (a vehicle's notes,
+/// the longest field, are at most a few thousand characters).
+const MAX_KEPT_BYTES: usize = 64 * 1024;
+
 /// Cookie key naming a kept form (`KeptRef`).
 const KEY: &str = "kept";
 
@@ -99,7 +103,13 @@ pub async fn session_ended(
     };
     let kept = match ended {
         Ended::Idle | Ended::TooOld if unsafe_method => {
-            keep(req, state, &mut conn, session, token).await?
+            // Not kept is the answer of old: the message still says why.
+            keep(req, state, &mut conn, session, token)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "could not keep a form sent after its session ended");
+                    None
+                })
         }
         _ => None,
     };
@@ -130,6 +140,9 @@ async fn keep(
         return Ok(None);
     };
     req.set_payload(Payload::from(body.clone()));
+    if body.len() > MAX_KEPT_BYTES {
+        return Ok(None);
+    }
     let Ok(pairs) = serde_urlencoded::from_bytes::<Fields>(&body) else {
         return Ok(None);
     };
@@ -161,9 +174,10 @@ fn message(ended: Ended, cfg: &Config, kept: bool) -> String {
             "You were signed out: a sign-in lasts at most {}.",
             span(cfg.session_lifetime)
         ),
-        Ended::Closed => "You were signed out: your session was ended (by signing out \
-                          elsewhere, a password change, or an admin)."
-            .to_string(),
+        Ended::Closed => {
+            "You were signed out: your session was ended by a password change or by an admin."
+                .to_string()
+        }
     };
     if kept {
         format!(

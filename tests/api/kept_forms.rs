@@ -301,6 +301,20 @@ async fn the_sign_in_page_says_why_the_session_ended_and_only_then() {
     // Said once: the next visit is plain again.
     let later = app.get("/login").await.text().await.unwrap();
     assert!(!later.contains("signed out"));
+
+    // Past the absolute lifetime, however active.
+    app.sign_in("editor@dealer.example", PASSWORD).await;
+    app.exec(&format!(
+        "UPDATE sessions SET created_at = now() - interval '13 hours' \
+         WHERE user_id = {id} AND revoked_at IS NULL"
+    ))
+    .await;
+    assert_eq!(
+        location(&app.get("/account").await),
+        "/login?next=%2Faccount"
+    );
+    let said = Html::parse(&app.get("/login").await.text().await.unwrap()).text();
+    assert!(said.contains("a sign-in lasts at most 12 hours"), "{said}");
 }
 
 #[tokio::test]
@@ -533,4 +547,29 @@ async fn only_its_person_can_read_a_kept_form() {
         Ok(1)
     );
     assert_eq!(count(&app, "kept_forms").await, 0);
+}
+
+#[tokio::test]
+async fn a_kept_form_is_given_back_within_the_hour_only() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("editor").await;
+    let id = add_vehicle(&app, "KEEP-6").await;
+    let sell = format!("/vehicles/{id}/sell");
+    let token = token_of(&app, &app.client, &sell).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    go_idle(&app).await;
+    let r = send(&app, &app.client, &sell, &token, &refs(&typed_sale(&today))).await;
+    assert_eq!(
+        count(&app, "kept_forms WHERE expires_at BETWEEN now() + interval '59 minutes' AND now() + interval '1 hour'").await,
+        1,
+        "kept for an hour"
+    );
+    app.exec("UPDATE kept_forms SET expires_at = now() - interval '1 second'")
+        .await;
+    let (said, next) = sign_in_at(&app, &app.client, &location(&r), "editor@dealer.example").await;
+    assert!(said.contains(IDLE));
+    assert_eq!(next, sell);
+    let page = app.get(&sell).await.text().await.unwrap();
+    assert!(!page.contains("Fox Mulder"), "expired: not given back");
+    assert!(!page.contains("as you typed it"));
 }
