@@ -26,6 +26,7 @@ mod outage;
 mod prepared;
 mod proxy;
 mod routes;
+mod sale_safeguards;
 mod sales;
 mod scale_out;
 mod schema;
