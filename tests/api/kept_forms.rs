@@ -467,3 +467,42 @@ async fn a_kept_form_is_given_back_within_the_hour_only() {
     assert!(!page.contains("Fox Mulder"), "expired: not given back");
     assert!(!page.contains("as you typed it"));
 }
+
+#[tokio::test]
+async fn a_kept_sale_of_a_vehicle_changed_meanwhile_gets_the_usual_conflict() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("editor").await;
+    let id = add_vehicle(&app, "KEEP-7").await;
+    let sell = format!("/vehicles/{id}/sell");
+    let token = token_of(&app, &app.client, &sell).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    go_idle(&app).await;
+    let r = send(&app, &app.client, &sell, &token, &refs(&typed_sale(&today))).await;
+    // A colleague reprices the vehicle meanwhile (version 2).
+    let bob = app.second_user("editor").await;
+    let repriced = with(
+        crate::helpers::edit_form(&app, &bob, id).await,
+        "list_price",
+        "22,500.00",
+    );
+    let saved = app
+        .post_with(&bob, &format!("/vehicles/{id}"), &refs(&repriced))
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+
+    sign_in_at(&app, &app.client, &location(&r), "editor@dealer.example").await;
+    let html = app.get(&sell).await.text().await.unwrap();
+    let back = Html::parse(&html).one("form.sale-form").form_fields();
+    assert!(back.contains(&("version".into(), "1".into())), "{back:?}");
+    let fields: Vec<(&str, &str)> = back.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = app.post_raw(&sell, &fields).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CONFLICT,
+        "sold only on the version it saw"
+    );
+    let page = Html::parse(&r.text().await.unwrap());
+    assert_eq!(page.field("version").as_deref(), Some("2"));
+    assert_eq!(page.field("customer_name").as_deref(), Some("Fox Mulder"));
+    assert_eq!(count(&app, "sales").await, 0);
+}
