@@ -83,6 +83,21 @@ fn typed_sale(today: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// With this app's client signed in as an editor: a new vehicle's sale
+/// form opened, `typed_sale` typed, the session left idle past the timeout,
+/// and the form sent. The vehicle's id, its sale form's path, and where the
+/// answer led (the sign-in page).
+async fn sale_sent_after_idle(app: &TestApp, stock: &str) -> (i64, String, String) {
+    let id = add_vehicle(app, stock).await;
+    let sell = format!("/vehicles/{id}/sell");
+    let token = token_of(app, &app.client, &sell).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    go_idle(app).await;
+    let r = send(app, &app.client, &sell, &token, &refs(&typed_sale(&today))).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    (id, sell, location(&r))
+}
+
 pub(crate) async fn count(app: &TestApp, sql: &str) -> i64 {
     app.scalar_i64(&format!("SELECT count(*) AS v FROM {sql}"))
         .await
@@ -165,16 +180,11 @@ async fn another_person_signing_in_on_that_browser_gets_nothing() {
     app.signed_in_as("editor").await;
     app.create_user("editor", "bob@dealer.example", PASSWORD)
         .await;
-    let id = add_vehicle(&app, "KEEP-2").await;
-    let sell = format!("/vehicles/{id}/sell");
-    let token = token_of(&app, &app.client, &sell).await;
-    let today = chrono::Utc::now().date_naive().to_string();
-    go_idle(&app).await;
-    let r = send(&app, &app.client, &sell, &token, &refs(&typed_sale(&today))).await;
+    let (_, sell, login) = sale_sent_after_idle(&app, "KEEP-2").await;
     assert_eq!(count(&app, "kept_forms").await, 1);
 
     // Bob signs in on the same browser and opens the same form.
-    let (_, next) = sign_in_at(&app, &app.client, &location(&r), "bob@dealer.example").await;
+    let (_, next) = sign_in_at(&app, &app.client, &login, "bob@dealer.example").await;
     assert_eq!(next, sell);
     let page = app.get(&sell).await.text().await.unwrap();
     assert!(!page.contains("Fox Mulder"), "Bob does not see it");
@@ -447,12 +457,7 @@ async fn user_forms_come_back_without_their_password() {
 async fn a_kept_form_is_given_back_within_the_hour_only() {
     let app = TestApp::spawn().await;
     app.signed_in_as("editor").await;
-    let id = add_vehicle(&app, "KEEP-6").await;
-    let sell = format!("/vehicles/{id}/sell");
-    let token = token_of(&app, &app.client, &sell).await;
-    let today = chrono::Utc::now().date_naive().to_string();
-    go_idle(&app).await;
-    let r = send(&app, &app.client, &sell, &token, &refs(&typed_sale(&today))).await;
+    let (_, sell, login) = sale_sent_after_idle(&app, "KEEP-6").await;
     assert_eq!(
         count(&app, "kept_forms WHERE expires_at BETWEEN now() + interval '59 minutes' AND now() + interval '1 hour'").await,
         1,
@@ -460,7 +465,7 @@ async fn a_kept_form_is_given_back_within_the_hour_only() {
     );
     app.exec("UPDATE kept_forms SET expires_at = now() - interval '1 second'")
         .await;
-    let (said, next) = sign_in_at(&app, &app.client, &location(&r), "editor@dealer.example").await;
+    let (said, next) = sign_in_at(&app, &app.client, &login, "editor@dealer.example").await;
     assert!(said.contains(IDLE));
     assert_eq!(next, sell);
     let page = app.get(&sell).await.text().await.unwrap();
@@ -472,12 +477,7 @@ async fn a_kept_form_is_given_back_within_the_hour_only() {
 async fn a_kept_sale_of_a_vehicle_changed_meanwhile_gets_the_usual_conflict() {
     let app = TestApp::spawn().await;
     app.signed_in_as("editor").await;
-    let id = add_vehicle(&app, "KEEP-7").await;
-    let sell = format!("/vehicles/{id}/sell");
-    let token = token_of(&app, &app.client, &sell).await;
-    let today = chrono::Utc::now().date_naive().to_string();
-    go_idle(&app).await;
-    let r = send(&app, &app.client, &sell, &token, &refs(&typed_sale(&today))).await;
+    let (id, sell, login) = sale_sent_after_idle(&app, "KEEP-7").await;
     // A colleague reprices the vehicle meanwhile (version 2).
     let bob = app.second_user("editor").await;
     let repriced = with(
@@ -490,7 +490,7 @@ async fn a_kept_sale_of_a_vehicle_changed_meanwhile_gets_the_usual_conflict() {
         .await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
 
-    sign_in_at(&app, &app.client, &location(&r), "editor@dealer.example").await;
+    sign_in_at(&app, &app.client, &login, "editor@dealer.example").await;
     let html = app.get(&sell).await.text().await.unwrap();
     let back = Html::parse(&html).one("form.sale-form").form_fields();
     assert!(back.contains(&("version".into(), "1".into())), "{back:?}");
