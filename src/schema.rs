@@ -41,6 +41,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    kept_forms (id) {
+        id -> Int8,
+        handle_hash -> Bytea,
+        user_id -> Int8,
+        session_id -> Int8,
+        form_page -> Text,
+        fields -> Jsonb,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     recovery_codes (id) {
         id -> Int8,
         user_id -> Int8,
@@ -184,6 +198,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(kept_forms -> sessions (session_id));
+diesel::joinable!(kept_forms -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(sales -> vehicles (vehicle_id));
 diesel::joinable!(sales_daily -> users (salesperson_id));
@@ -201,6 +217,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     dealership_settings,
     invitations,
+    kept_forms,
     recovery_codes,
     sales,
     sales_daily,

@@ -3,6 +3,7 @@
 
 pub mod csrf;
 pub mod extract;
+pub mod kept_forms;
 pub mod second_factor;
 pub mod session;
 pub mod sign_in;

@@ -15,7 +15,7 @@ use diesel_async::AsyncPgConnection;
 
 use crate::{
     app::AppState,
-    auth::{SID_KEY, SignedIn, csrf, sha256},
+    auth::{SID_KEY, SignedIn, csrf, kept_forms, sha256},
     db::{Acting, Pooled},
     models,
     web::identity::LAST_WRITE_KEY,
@@ -39,6 +39,9 @@ pub async fn authenticate(
     let background = path == "/events" || path.ends_with("/presence");
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let mut held = None;
+    // After a session ended by itself: the form's page, when the form sent
+    // was kept (`kept_forms`); sign-in leads back there.
+    let mut resume = None;
     let current = match session.get::<String>(SID_KEY) {
         Ok(Some(token)) => {
             let found = match load(&state, &token, last_write(&state, &session), background).await {
@@ -53,6 +56,14 @@ pub async fn authenticate(
                 // Revoked or expired: forget it, so the next form gets a fresh token.
                 session.remove(SID_KEY);
                 session.remove(csrf::PRE_SESSION_KEY);
+                // Saying why, and keeping the form, are a courtesy: a
+                // failure here leaves the plain "sign in".
+                match kept_forms::session_ended(&mut req, &state, &session, &token, unsafe_method)
+                    .await
+                {
+                    Ok(page) => resume = page,
+                    Err(e) => tracing::warn!(error = %e, "after a session ended"),
+                }
             }
             found
         }
@@ -118,10 +129,17 @@ pub async fn authenticate(
     if sign_in {
         let (req, resp) = res.into_parts();
         let mut clean = actix_web::HttpResponse::SeeOther().finish();
-        if let Some(location) = resp.headers().get(actix_web::http::header::LOCATION) {
+        let back_to_form = resume
+            .map(|page| crate::auth::login_url(&page))
+            .and_then(|url| actix_web::http::header::HeaderValue::from_str(&url).ok());
+        if let Some(location) = back_to_form.or_else(|| {
+            resp.headers()
+                .get(actix_web::http::header::LOCATION)
+                .cloned()
+        }) {
             clean
                 .headers_mut()
-                .insert(actix_web::http::header::LOCATION, location.clone());
+                .insert(actix_web::http::header::LOCATION, location);
         }
         return Ok(ServiceResponse::new(req, clean));
     }
@@ -252,11 +270,13 @@ pub async fn start(
         .and_then(|v| v.to_str().ok());
     models::sessions::create(conn, &sha256(token.as_bytes()), user_id, &ip, user_agent).await?;
     models::users::record_sign_in(conn, user_id).await?;
+    let kept = kept_forms::carried_over(session, user_id);
     session.clear();
     session.renew();
     session
         .insert(SID_KEY, token)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("session cookie: {e}")))?;
+    kept_forms::carry_on(session, kept);
     Ok(())
 }
 

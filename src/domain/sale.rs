@@ -37,6 +37,43 @@ pub struct SaleForm {
     pub notes: String,
     #[serde(default)]
     pub version: String,
+    /// Ticked on the page that asks whether to record a sale below cost.
+    #[serde(default)]
+    pub confirm_below_cost: String,
+    /// Whom the sale is recorded for (an admin's choice); empty: oneself.
+    #[serde(default)]
+    pub salesperson_id: String,
+}
+
+/// How far under the list price a sale is worth a word (never a block).
+pub const FAR_UNDER_LIST_PERCENT: i64 = 20;
+
+/// What a price means beside the vehicle's cost and list price: the
+/// safeguards of a sale (issue #13 §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PriceCheck {
+    pub gross_profit_cents: i64,
+    /// How much under cost, when it is: recorded only once confirmed.
+    pub below_cost_cents: Option<i64>,
+    /// How many percent under the list price (rounded down), when it is
+    /// more than `FAR_UNDER_LIST_PERCENT`: a warning.
+    pub under_list_percent: Option<i64>,
+}
+
+impl PriceCheck {
+    pub fn new(price_cents: i64, cost_cents: i64, list_cents: i64) -> Self {
+        let under_list = i128::from(list_cents) - i128::from(price_cents);
+        let percent = (list_cents > 0)
+            .then(|| under_list * 100 / i128::from(list_cents))
+            .and_then(|p| i64::try_from(p).ok());
+        let far = list_cents > 0
+            && under_list * 100 > i128::from(FAR_UNDER_LIST_PERCENT) * i128::from(list_cents);
+        Self {
+            gross_profit_cents: price_cents.saturating_sub(cost_cents),
+            below_cost_cents: (price_cents < cost_cents).then(|| cost_cents - price_cents),
+            under_list_percent: percent.filter(|_| far),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,6 +167,25 @@ impl SaleForm {
     pub fn version(&self) -> Option<i32> {
         self.version.trim().parse().ok().filter(|v| *v >= 1)
     }
+
+    /// Whether "record it below cost anyway" was ticked.
+    pub fn confirmed_below_cost(&self) -> bool {
+        matches!(self.confirm_below_cost.trim(), "1" | "on" | "true" | "yes")
+    }
+
+    /// Whom the sale is for: `Ok(None)` for oneself (nothing chosen),
+    /// `Err` for something that is no one's id.
+    pub fn salesperson(&self) -> Result<Option<i64>, &'static str> {
+        match self.salesperson_id.trim() {
+            "" => Ok(None),
+            typed => typed
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .map(Some)
+                .ok_or("Choose the salesperson from the list."),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +207,48 @@ mod tests {
             payment_method: "finance".into(),
             notes: String::new(),
             version: "3".into(),
+            ..SaleForm::default()
+        }
+    }
+
+    #[test]
+    fn a_price_is_checked_against_cost_and_list() {
+        // Cost 18,000, list 21,500.
+        let at = |price| PriceCheck::new(price, 1_800_000, 2_150_000);
+        assert_eq!(at(2_075_000).gross_profit_cents, 275_000);
+        assert_eq!(at(2_075_000).below_cost_cents, None);
+        assert_eq!(at(2_075_000).under_list_percent, None);
+        assert_eq!(at(1_800_000).below_cost_cents, None, "at cost is not below");
+        assert_eq!(at(1_799_999).below_cost_cents, Some(1));
+        let low = at(1_600_000);
+        assert_eq!(low.below_cost_cents, Some(200_000));
+        assert_eq!(low.gross_profit_cents, -200_000);
+        assert_eq!(low.under_list_percent, Some(25));
+        // Exactly 20 % under list is not "more than 20 %".
+        let cheap = PriceCheck::new(800_000, 100_000, 1_000_000);
+        assert_eq!(cheap.under_list_percent, None);
+        let cheaper = PriceCheck::new(799_999, 100_000, 1_000_000);
+        assert_eq!(cheaper.under_list_percent, Some(20));
+        assert_eq!(cheaper.below_cost_cents, None);
+        // No list price: nothing to be under.
+        assert_eq!(PriceCheck::new(1, 0, 0).under_list_percent, None);
+    }
+
+    #[test]
+    fn the_confirmation_and_the_salesperson_are_read_strictly() {
+        let f = |confirm: &str, who: &str| SaleForm {
+            confirm_below_cost: confirm.into(),
+            salesperson_id: who.into(),
+            ..form()
+        };
+        assert!(f("1", "").confirmed_below_cost());
+        assert!(f("on", "").confirmed_below_cost());
+        assert!(!f("", "").confirmed_below_cost());
+        assert!(!f("0", "").confirmed_below_cost());
+        assert_eq!(f("", "").salesperson(), Ok(None));
+        assert_eq!(f("", " 7 ").salesperson(), Ok(Some(7)));
+        for bad in ["x", "-3", "0", "99999999999999999999"] {
+            assert!(f("", bad).salesperson().is_err(), "{bad}");
         }
     }
 

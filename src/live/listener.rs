@@ -19,7 +19,7 @@ use crate::{
     models::{
         attempts,
         changes::{self, After},
-        presence,
+        kept_forms, presence,
     },
 };
 
@@ -27,8 +27,9 @@ use crate::{
 /// that a server gone silent is noticed (the socket's watchdog fails it).
 const QUIET: Duration = Duration::from_secs(30);
 
-/// How often an instance clears presence rows left long ago (`presence`)
-/// and sign-in attempts past keeping (`attempts::forget_old`).
+/// How often an instance clears presence rows left long ago (`presence`),
+/// sign-in attempts past keeping (`attempts::forget_old`) and kept forms
+/// expired or used (`kept_forms::forget_old`).
 const TIDY: Duration = Duration::from_secs(600);
 
 /// How many missed changes a reconnect reads back at most; beyond that,
@@ -122,6 +123,9 @@ async fn listen(
             // statement timeout, say) is left for the next round.
             if let Err(e) = attempts::forget_old(&mut conn).await {
                 tracing::warn!(error = %e, "could not delete old sign-in attempts");
+            }
+            if let Err(e) = kept_forms::forget_old(&mut conn).await {
+                tracing::warn!(error = %e, "could not delete old kept forms");
             }
         }
         match tokio::time::timeout(QUIET, notifications.recv()).await {

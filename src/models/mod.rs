@@ -29,6 +29,7 @@ pub mod audit;
 pub mod changes;
 pub mod demo;
 pub mod invitations;
+pub mod kept_forms;
 pub mod presence;
 pub mod sales;
 pub mod second_factor;

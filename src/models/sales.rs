@@ -61,12 +61,15 @@ pub enum SellOutcome {
 
 /// One transaction: the vehicle (locked) must be available or reserved and on
 /// `version`; the sale row and status `sold` land together or not at all.
+/// `user_id` records it, for `salesperson_id` (the same person, or one an
+/// admin chose).
 pub async fn sell(
     conn: &mut AsyncPgConnection,
     vehicle_id: i64,
     version: i32,
     sale: &SaleFields,
     user_id: i64,
+    salesperson_id: i64,
 ) -> QueryResult<SellOutcome> {
     with_retry(conn, async |conn| {
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -95,7 +98,7 @@ pub async fn sell(
                     sales::customer_email.eq(&sale.customer_email),
                     sales::customer_phone.eq(&sale.customer_phone),
                     sales::payment_method.eq(sale.payment_method),
-                    sales::salesperson_id.eq(user_id),
+                    sales::salesperson_id.eq(salesperson_id),
                     sales::notes.eq(&sale.notes),
                 ))
                 .returning(sales::id)

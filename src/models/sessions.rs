@@ -51,14 +51,59 @@ fn live(
     idle: Duration,
     lifetime: Duration,
 ) -> Box<dyn BoxableExpression<WithUser, Pg, SqlType = Bool>> {
-    Box::new(
-        sessions::revoked_at
-            .is_null()
-            .and(users::active)
-            // Columns compared bare, so `sessions_last_seen_open_idx` serves
-            // the activity page's list.
-            .and(sessions::last_seen_at.gt(db_now() - interval(idle)))
-            .and(sessions::created_at.gt(db_now() - interval(lifetime))),
+    Box::new(open().and(fresh(idle)).and(young(lifetime)))
+}
+
+/// Not ended by anyone: not revoked, and its user still active.
+fn open() -> Box<dyn BoxableExpression<WithUser, Pg, SqlType = Bool>> {
+    Box::new(sessions::revoked_at.is_null().and(users::active))
+}
+
+/// Seen within the idle timeout. Columns compared bare, so
+/// `sessions_last_seen_open_idx` serves the activity page's list.
+fn fresh(idle: Duration) -> Box<dyn BoxableExpression<WithUser, Pg, SqlType = Bool>> {
+    Box::new(sessions::last_seen_at.gt(db_now() - interval(idle)))
+}
+
+/// Begun within the absolute lifetime.
+fn young(lifetime: Duration) -> Box<dyn BoxableExpression<WithUser, Pg, SqlType = Bool>> {
+    Box::new(sessions::created_at.gt(db_now() - interval(lifetime)))
+}
+
+/// Why a session that is not live ended, as its person is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Nobody used it for the idle timeout.
+    Idle,
+    /// It reached the absolute lifetime.
+    TooOld,
+    /// Someone ended it: signed out, a password change elsewhere, an admin,
+    /// a deactivation.
+    Closed,
+}
+
+/// How the session behind `token_hash` ended, by the rule of `live`; `None`
+/// when it is live or unknown.
+pub async fn why_ended(
+    conn: &mut AsyncPgConnection,
+    token_hash: &[u8],
+    idle: Duration,
+    lifetime: Duration,
+) -> QueryResult<Option<Ended>> {
+    let found: Option<(bool, bool, bool)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::token_hash.eq(token_hash))
+        .select((open(), fresh(idle), young(lifetime)))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(
+        found.and_then(|(open, fresh, young)| match (open, young, fresh) {
+            (false, _, _) => Some(Ended::Closed),
+            (true, false, _) => Some(Ended::TooOld),
+            (true, true, false) => Some(Ended::Idle),
+            (true, true, true) => None,
+        }),
     )
 }
 

@@ -302,6 +302,34 @@ pub async fn list(conn: &mut AsyncPgConnection, f: &UserFilter) -> QueryResult<V
         .await
 }
 
+/// Someone a sale can be recorded for.
+#[derive(Queryable, Clone, Debug, PartialEq, Eq)]
+pub struct Seller {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+impl Seller {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+/// Who sells: active staff with the editor or admin role, by name. The
+/// sale form's salesperson picker, and the check of whom a sale is recorded
+/// for (the database holds the same rule: `pcn_sale_salesperson`).
+pub async fn sellers(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Seller>> {
+    users::table
+        .filter(users::active)
+        .filter(users::role.eq_any([Role::Editor, Role::Admin]))
+        .order((users::last_name, users::first_name, users::id))
+        .select((users::id, users::first_name, users::last_name))
+        .limit(500)
+        .load(conn)
+        .await
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum UpdateOutcome {
     Updated {

@@ -50,7 +50,18 @@ static PRINT_JS: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
-static ASSETS: LazyLock<Vec<&'static Asset>> = LazyLock::new(|| vec![&*CSS, &*JS, &*PRINT_JS]);
+/// The sale form's figures as the price is typed (`static/deal.js`).
+static DEAL_JS: LazyLock<Asset> = LazyLock::new(|| {
+    asset(
+        "deal",
+        "js",
+        include_bytes!("../../static/deal.js"),
+        "text/javascript; charset=utf-8",
+    )
+});
+
+static ASSETS: LazyLock<Vec<&'static Asset>> =
+    LazyLock::new(|| vec![&*CSS, &*JS, &*PRINT_JS, &*DEAL_JS]);
 
 pub fn css_url() -> &'static str {
     &CSS.url
@@ -62,6 +73,10 @@ pub fn js_url() -> &'static str {
 
 pub fn print_js_url() -> &'static str {
     &PRINT_JS.url
+}
+
+pub fn deal_js_url() -> &'static str {
+    &DEAL_JS.url
 }
 
 /// `GET /static/{name}`.

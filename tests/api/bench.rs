@@ -136,6 +136,7 @@ async fn drive_sales(app: &TestApp, concurrency: usize, seconds: u64) -> Figures
                 let body = serde_urlencoded::to_string([
                     ("csrf_token", token.as_str()),
                     ("sale_price", "15000"),
+                    ("confirm_below_cost", "1"),
                     ("sold_on", today.as_str()),
                     ("customer_name", "Bench Customer"),
                     ("payment_method", "cash"),

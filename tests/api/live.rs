@@ -207,6 +207,7 @@ async fn a_sale_and_its_void_are_events_about_the_sale() {
             &format!("/vehicles/{id}/sell"),
             &[
                 ("sale_price", "15000"),
+                ("confirm_below_cost", "1"),
                 ("sold_on", &today),
                 ("customer_name", "Pat Buyer"),
                 ("payment_method", "cash"),

@@ -455,6 +455,7 @@ async fn one(base: &str, b: &Browser, kind: Kind, work: &Work) -> bool {
                 &[
                     ("csrf_token", b.token.as_str()),
                     ("sale_price", "15000"),
+                    ("confirm_below_cost", "1"),
                     ("sold_on", today.as_str()),
                     ("customer_name", "Load Customer"),
                     ("payment_method", "cash"),

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 
 use crate::helpers::{Html, TestApp, add_vehicle, location, send_form};
 
-fn sale_form(version: i64, price: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn sale_form(version: i64, price: &str) -> Vec<(&'static str, String)> {
     vec![
         ("sale_price", price.to_string()),
         ("sold_on", chrono::Utc::now().date_naive().to_string()),
@@ -34,7 +34,7 @@ const INVARIANT: &str = "SELECT count(*) AS v FROM vehicles v WHERE (v.status = 
      OR (SELECT count(*) FROM sales s WHERE s.vehicle_id = v.id AND s.voided_at IS NULL) > 1";
 
 /// Days (and salespeople) where the kept totals disagree with the sales.
-const DAILY_TOTALS_DRIFT: &str = "SELECT count(*) AS v FROM ( \
+pub(crate) const DAILY_TOTALS_DRIFT: &str = "SELECT count(*) AS v FROM ( \
        SELECT sold_on, salesperson_id, count(*) AS units, sum(sale_price_cents) AS revenue, \
               sum(sale_price_cents - cost_cents) AS gross \
        FROM sales WHERE voided_at IS NULL GROUP BY 1, 2) s \

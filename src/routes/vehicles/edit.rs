@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     app::AppState,
-    auth::{Editor, SignedIn},
+    auth::{Editor, SignedIn, kept_forms},
     domain::FieldErrors,
     domain::{Condition, Role, Status, VehicleField, VehicleForm, vehicle::Conflict},
     models::vehicles::{self, EditOutcome, Refusal, Vehicle},
@@ -137,18 +137,25 @@ impl FormPage {
     }
 }
 
-pub async fn new(user: Editor, session: Session, state: web::Data<AppState>) -> HttpResponse {
-    let form = VehicleForm {
+pub async fn new(
+    user: Editor,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = user.db(&state).await?;
+    let kept = kept_forms::restore(&session, &mut conn, &user, "/vehicles/new").await?;
+    drop(conn);
+    let form = kept.unwrap_or_else(|| VehicleForm {
         condition: "used".into(),
         status: "available".into(),
         received_on: state.today().format("%Y-%m-%d").to_string(),
         ..VehicleForm::default()
-    };
+    });
     let page = Page::new("Add a vehicle", &session, Some(&user)).section("inventory");
-    render(
+    Ok(render(
         StatusCode::OK,
         &FormPage::for_new(page, form, FieldErrors::default()),
-    )
+    ))
 }
 
 pub async fn create(
@@ -206,8 +213,12 @@ pub async fn edit(
     // Opening the form counts as being there (even without JavaScript).
     presence::arrive(&mut conn, vehicle.id, &user).await?;
     let editors = presence::others(&mut conn, vehicle.id, &user).await?;
+    // A form sent after the session ended comes back as typed, on the
+    // version it was made from (so saving it merges as any stale edit).
+    let page_path = format!("/vehicles/{}/edit", vehicle.id);
+    let kept = kept_forms::restore(&session, &mut conn, &user, &page_path).await?;
     drop(conn);
-    let form = VehicleForm::from_fields(&vehicle.fields(), vehicle.version);
+    let form = kept.unwrap_or_else(|| VehicleForm::from_fields(&vehicle.fields(), vehicle.version));
     let page = Page::new(
         format!("Edit {}", vehicle.vehicle_number),
         &session,

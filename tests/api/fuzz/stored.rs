@@ -86,6 +86,7 @@ pub async fn assert_all_valid(conn: &mut AsyncPgConnection) -> (usize, usize, us
             payment_method: s.payment_method.as_str().to_string(),
             notes: s.notes.clone(),
             version: "1".into(),
+            ..SaleForm::default()
         };
         // A vehicle's received date may be edited after its sale.
         let f = form

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::FormPage;
 use crate::{
     app::AppState,
-    auth::Admin,
+    auth::{Admin, kept_forms},
     domain::{FieldErrors, PersonName, Role},
     models::{
         audit, invitations, second_factor, sessions,
@@ -29,6 +29,14 @@ pub(super) async fn edit_page(
         diesel::result::Error::NotFound => AppError::Missing(Missing::User),
         e => e.into(),
     })?;
+    // A form sent after the session ended comes back as typed, when the
+    // page is first shown (not again after a refused save).
+    let kept: Option<UpdateForm> = if status == StatusCode::OK {
+        let page_path = format!("/admin/users/{id}/edit");
+        kept_forms::restore(session, &mut conn, admin, &page_path).await?
+    } else {
+        None
+    };
     let open_sessions = sessions::count_live_for_user(
         &mut conn,
         id,
@@ -49,10 +57,16 @@ pub(super) async fn edit_page(
             )
             .section("admin"),
             email: user.email.clone(),
-            first_name: user.first_name.clone(),
-            last_name: user.last_name.clone(),
-            role: user.role.as_str().to_string(),
-            active: user.active,
+            first_name: kept
+                .as_ref()
+                .map_or_else(|| user.first_name.clone(), |f| f.first_name.clone()),
+            last_name: kept
+                .as_ref()
+                .map_or_else(|| user.last_name.clone(), |f| f.last_name.clone()),
+            role: kept
+                .as_ref()
+                .map_or_else(|| user.role.as_str().to_string(), |f| f.role.clone()),
+            active: kept.as_ref().map_or(user.active, UpdateForm::active),
             errors,
             roles: Role::ALL.to_vec(),
             open_sessions,
@@ -94,6 +108,12 @@ pub struct UpdateForm {
     active: Option<String>,
 }
 
+impl UpdateForm {
+    fn active(&self) -> bool {
+        matches!(self.active.as_deref(), Some("on" | "true" | "yes" | "1"))
+    }
+}
+
 pub async fn update(
     admin: Admin,
     session: Session,
@@ -110,7 +130,7 @@ pub async fn update(
     if role.is_none() {
         errors.add("role", "Choose viewer, editor or admin.");
     }
-    let active = matches!(f.active.as_deref(), Some("on" | "true" | "yes" | "1"));
+    let active = f.active();
     let (Some(first), Some(last), Some(role)) = (first, last, role) else {
         return edit_page(
             &admin,

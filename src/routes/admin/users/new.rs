@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{FormPage, answer_with_link};
 use crate::{
     app::AppState,
-    auth::Admin,
+    auth::{Admin, kept_forms},
     domain::{Email, FieldErrors, PersonName, Role},
     models::{
         invitations::{self, Purpose},
@@ -43,22 +43,36 @@ fn new_page(
     }
 }
 
-pub async fn new(admin: Admin, session: Session) -> HttpResponse {
+pub async fn new(
+    admin: Admin,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let mut conn = admin.db(&state).await?;
+    // A form sent after the session ended comes back as typed (without
+    // the password, which is never kept).
+    let kept: Option<CreateForm> =
+        kept_forms::restore(&session, &mut conn, &admin, "/admin/users/new").await?;
+    drop(conn);
+    let f = kept.unwrap_or_else(|| CreateForm {
+        role: "viewer".into(),
+        ..CreateForm::default()
+    });
     let page = Page::new("Add a user", &session, Some(&admin)).section("admin");
-    render(
+    Ok(render(
         StatusCode::OK,
         &new_page(
             page,
-            String::new(),
-            String::new(),
-            String::new(),
-            "viewer".into(),
+            f.email,
+            f.first_name,
+            f.last_name,
+            f.role,
             FieldErrors::default(),
         ),
-    )
+    ))
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct CreateForm {
     #[serde(default)]
     email: String,
