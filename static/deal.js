@@ -31,13 +31,19 @@
     return c > 10000000000 ? null : c;
   }
 
-  // As the server shows money: 12,500.00 (and -1,000.00).
+  // As the server shows money, in the dealership's currency: the page
+  // shows 1,234.56 the server's way ("$1,234.56", "1,234.56 €"), and the
+  // symbol goes where it put it (and -$1,000.00).
+  var sample = form.dataset.moneySample || "1,234.56";
+  var at = sample.indexOf("1,234.56");
+  var before = at < 0 ? "" : sample.slice(0, at);
+  var after = at < 0 ? "" : sample.slice(at + "1,234.56".length);
   function money(c) {
     var sign = c < 0 ? "-" : "";
     var abs = Math.abs(c);
     var whole = String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
     var rest = String(abs % 100);
-    return sign + whole + "." + (rest.length < 2 ? "0" + rest : rest);
+    return sign + before + whole + "." + (rest.length < 2 ? "0" + rest : rest) + after;
   }
 
   function show() {

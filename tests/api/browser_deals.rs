@@ -34,16 +34,16 @@ async fn the_gross_profit_follows_the_price_and_a_sale_below_cost_is_confirmed()
         .await
         .unwrap();
     // Drawn by the server for the list price.
-    assert_eq!(text_of(&b, "#deal-gross").await, "3,500.00");
+    assert_eq!(text_of(&b, "#deal-gross").await, "$3,500.00");
 
     // As typed, without sending anything.
     fill(&b, "#sale_price", "20,250").await;
-    text_when(&b, "#deal-gross", |t| t == "2,250.00").await;
+    text_when(&b, "#deal-gross", |t| t == "$2,250.00").await;
     assert!(!shown(&b, "#deal-below").await);
     fill(&b, "#sale_price", "16000").await;
-    text_when(&b, "#deal-gross", |t| t == "-2,000.00").await;
+    text_when(&b, "#deal-gross", |t| t == "-$2,000.00").await;
     assert!(shown(&b, "#deal-below").await, "below cost is said");
-    assert_eq!(text_of(&b, "#deal-below-amount").await, "2,000.00");
+    assert_eq!(text_of(&b, "#deal-below-amount").await, "$2,000.00");
     assert!(shown(&b, "#deal-under").await, "far under list is said");
     assert_eq!(text_of(&b, "#deal-under-percent").await, "25");
     let colour = b
@@ -66,7 +66,7 @@ async fn the_gross_profit_follows_the_price_and_a_sale_below_cost_is_confirmed()
     );
     assert_eq!(app.scalar_i64("SELECT count(*) AS v FROM sales").await, 0);
     // The figures are there at once on the page that asks.
-    assert_eq!(text_of(&b, "#deal-gross").await, "-2,000.00");
+    assert_eq!(text_of(&b, "#deal-gross").await, "-$2,000.00");
     shot(&b, "deal-below-cost-820.png").await;
 
     // Confirmed: recorded.
@@ -165,7 +165,7 @@ async fn a_sale_typed_past_the_idle_timeout_comes_back_after_signing_in() {
     assert_eq!(value("#sale_price").await, "20,900");
     assert_eq!(value("#customer_name").await, "Walter Skinner");
     assert_eq!(value("#customer_phone").await, "+1 555 0142");
-    assert_eq!(text_of(&b, "#deal-gross").await, "2,900.00");
+    assert_eq!(text_of(&b, "#deal-gross").await, "$2,900.00");
     shot(&b, "deal-form-back-820.png").await;
     click(&b, "form.sale-form button[type=submit]").await;
     wait_for_url(&b, "/sales/").await;

@@ -101,7 +101,7 @@ async fn a_price_far_under_list_is_recorded_with_a_warning() {
 
     // The form shows the figures for the price it holds (without script).
     let page = Html::parse(&app.get(&sell).await.text().await.unwrap());
-    assert_eq!(page.one("#deal-gross").text(), "11,500.00");
+    assert_eq!(page.one("#deal-gross").text(), "$11,500.00");
     assert!(page.one("#deal-under").attr("hidden").is_some());
     assert!(page.one("#deal-below").attr("hidden").is_some());
     // A form that comes back (here: no customer) shows them for its price:
@@ -111,7 +111,7 @@ async fn a_price_far_under_list_is_recorded_with_a_warning() {
     let r = app.post(&sell, &refs(&nameless)).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = Html::parse(&r.text().await.unwrap());
-    assert_eq!(page.one("#deal-gross").text(), "6,000.00");
+    assert_eq!(page.one("#deal-gross").text(), "$6,000.00");
     assert!(page.one("#deal-under").attr("hidden").is_none());
     assert_eq!(page.one("#deal-under-percent").text(), "25");
     assert!(!page.has("#below-cost"), "above cost: no question");
@@ -121,7 +121,7 @@ async fn a_price_far_under_list_is_recorded_with_a_warning() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let receipt = app.get(&location(&r)).await.text().await.unwrap();
     assert!(
-        receipt.contains("the price is 25% under the list price of 21,500.00"),
+        receipt.contains("the price is 25% under the list price of $21,500.00"),
         "{receipt}"
     );
 }

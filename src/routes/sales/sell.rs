@@ -260,16 +260,18 @@ pub async fn submit(
                 "vehicle sold"
             );
             let mut text = format!("Sold {} to {}.", v.vehicle_number, fields.customer_name);
+            // Amounts in the dealership's currency, as on its pages.
+            let settings = crate::web::dealership::current();
             if let Some(below) = check.below_cost_cents {
                 text.push_str(&format!(
                     " Recorded below cost, as confirmed: a loss of {}.",
-                    Money::from_cents(below)
+                    settings.money(below)
                 ));
             }
             if let Some(percent) = check.under_list_percent {
                 text.push_str(&format!(
                     " Note: the price is {percent}% under the list price of {}.",
-                    Money::from_cents(v.list_price_cents)
+                    settings.money(v.list_price_cents)
                 ));
             }
             Flash::success(text).set(&session);
