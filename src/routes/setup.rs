@@ -66,10 +66,14 @@ const BAD_LINK: &str =
 
 async fn check_gate(state: &AppState, token: &str) -> Result<(), AppError> {
     let mut conn = state.db(Acting::ANON).await?;
+    // The link first: the setup that uses it creates the admin and deletes
+    // the link in one transaction, so a link gone by then means the admin
+    // is there for the next query (404, not "bad link", to a parallel one).
+    let valid = setup_tokens::is_valid(&mut conn, &sha256(token.as_bytes())).await?;
     if users::any_exist(&mut conn).await? {
         return Err(AppError::NotFound);
     }
-    if !setup_tokens::is_valid(&mut conn, &sha256(token.as_bytes())).await? {
+    if !valid {
         return Err(AppError::Forbidden(BAD_LINK));
     }
     Ok(())

@@ -20,7 +20,7 @@ use crate::{
         text::{self, Lines},
     },
     models::sales::{self, SaleRow, VoidOutcome},
-    web::{AppError, Flash, Missing, Page, assets, filters, render, see_other},
+    web::{AppError, Flash, Missing, Page, assets, dealership, filters, render, see_other},
 };
 
 #[derive(Template)]
@@ -62,7 +62,8 @@ async fn show_page<R>(
             reason,
             errors,
             s,
-            dealer: state.settings(),
+            // The same copy its money and dates are shown by.
+            dealer: dealership::current(),
             print_js: assets::print_js_url(),
         },
     ))
