@@ -184,6 +184,7 @@ async fn every_page_fits_four_widths_and_passes_axe() {
         ("user-new", "/admin/users/new".into()),
         ("user-edit", format!("/admin/users/{staff}/edit")),
         ("activity", "/admin/activity".into()),
+        ("settings", "/admin/settings".into()),
         ("not-found", "/vehicles/987654".into()),
     ];
     let mut problems = Vec::new();
