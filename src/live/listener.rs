@@ -102,11 +102,16 @@ async fn listen(
 ) -> anyhow::Result<()> {
     heard.heard_since_connect = false;
     let (to, mut notifications) = tokio::sync::mpsc::unbounded_channel();
+    let settings_saved = to.clone();
     let mut conn = db::connect_listening(url, "pcn-listener", statement_timeout, to).await?;
     db::acting::act_once(&mut conn, db::Acting::SYSTEM).await?;
     conn.batch_execute("LISTEN pcn_changes").await?;
-    // Saves made while nobody listened are in the table.
-    settings::read(&mut conn, &hub.settings, true).await?;
+    // Saves made while nobody listened are in the table: read it as if one
+    // had been announced now, after the notifications already queued (the
+    // change feed is not held up for it). Only the connection may keep a
+    // sender, or its end would go unnoticed (`Ok(None)` below).
+    let _ = settings_saved.send(settings::ANNOUNCED.to_string());
+    drop(settings_saved);
     // Listening from here on; what came before is read from the history.
     match heard.newest {
         None => heard.newest = Some(changes::newest(&mut conn).await?.unwrap_or(0)),
@@ -130,7 +135,7 @@ async fn listen(
         }
         match tokio::time::timeout(QUIET, notifications.recv()).await {
             Ok(Some(payload)) if settings::announced(&payload) => {
-                settings::read(&mut conn, &hub.settings, false).await?;
+                settings::read(&mut conn, &hub.settings).await?;
             }
             Ok(Some(payload)) => match Message::parse(&payload) {
                 Some(message) => heard.pass_on(hub, message),

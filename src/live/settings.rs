@@ -34,6 +34,9 @@ impl Current {
     }
 }
 
+/// What the settings table's trigger sends on the change channel.
+pub(super) const ANNOUNCED: &str = r#"{"kind": "settings"}"#;
+
 /// Whether a notification on the change channel announces a save.
 pub(super) fn announced(payload: &str) -> bool {
     #[derive(serde::Deserialize)]
@@ -43,20 +46,14 @@ pub(super) fn announced(payload: &str) -> bool {
     serde_json::from_str::<Kind>(payload).is_ok_and(|k| k.kind == "settings")
 }
 
-/// Reads the settings on the listening connection. `fresh`: it has just
-/// (re)connected, and what it reads replaces whatever was kept (a restored
-/// database may hold an older version).
+/// Reads the settings on the listening connection and keeps them, whatever
+/// was kept: what the database holds now (a restored one may hold an older
+/// version; a save committed after this read announces itself again).
 pub(super) async fn read(
     conn: &mut AsyncPgConnection,
     current: &Current,
-    fresh: bool,
 ) -> diesel::QueryResult<()> {
-    let settings = models::settings::load(conn).await?;
-    if fresh {
-        current.replace(settings);
-    } else {
-        current.offer(settings);
-    }
+    current.replace(models::settings::load(conn).await?);
     Ok(())
 }
 
@@ -83,7 +80,8 @@ mod tests {
 
     #[test]
     fn only_a_settings_notification_is_one() {
-        assert!(announced(r#"{"kind": "settings"}"#));
+        assert!(announced(ANNOUNCED));
+        assert!(announced(r#"{"kind":"settings"}"#));
         assert!(!announced(r#"{"kind": "presence", "vehicle_id": 1}"#));
         assert!(!announced("nonsense"));
     }
