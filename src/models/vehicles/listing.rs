@@ -311,16 +311,9 @@ pub struct Listing {
 
 /// One page of vehicles and how many match, in as few scans as the view
 /// allows. When the planner expects a small view (a selective search), the
-/// matches are read once, up to `READ_CAP + 1` of them, then both counted
+/// matches are read once, up to `COUNT_CAP + 1` of them, then both counted
 /// and paged; otherwise the page is read by its sort index and the total
 /// is the planner's estimate.
-///
-/// Up to `READ_CAP`, not `COUNT_CAP`: an estimate just under the count cap
-/// is often a little low ("tahoe xle" at a million vehicles: 1,894
-/// expected, a few more found), and the sort-index plan the planner then
-/// makes for the page walks tens of thousands of rows to find 50 scattered
-/// ones (measured: 0.5 s); reading the few thousand matches whole through
-/// their index stays a few milliseconds, and counts them exactly.
 pub async fn page(
     conn: &mut AsyncPgConnection,
     filter: &ListFilter,
@@ -338,12 +331,10 @@ pub async fn page(
         matches: i64,
     }
     let estimate = estimates.get(conn, filter).await?;
-    // The planner may have guessed low; never show fewer than were seen.
-    let mut seen = 0;
     if estimate <= COUNT_CAP {
         let query = matching("WITH m AS MATERIALIZED (", filter, today)
             .sql(" LIMIT ")
-            .bind::<BigInt, _>(READ_CAP + 1)
+            .bind::<BigInt, _>(COUNT_CAP + 1)
             .sql(") SELECT m.*, (SELECT count(*) FROM m) AS matches FROM m WHERE true");
         let query = paged(query, sort, cursor, limit);
         let rows: Vec<Counted> = query.load(conn).await?;
@@ -354,8 +345,7 @@ pub async fn page(
             // An empty later page tells nothing of the others.
             (None, Some(_)) => count_capped(conn, filter).await?,
         };
-        seen = matches;
-        if matches <= READ_CAP {
+        if matches <= COUNT_CAP {
             let (rows, more) =
                 into_page(rows.into_iter().map(|r| r.listed).collect(), cursor, limit);
             return Ok(Listing {
@@ -366,6 +356,12 @@ pub async fn page(
         }
     }
     let (rows, more) = list(conn, filter, sort, cursor, limit, today).await?;
+    // The planner may have guessed low; never show fewer than were seen.
+    let seen = if estimate <= COUNT_CAP {
+        COUNT_CAP + 1
+    } else {
+        0
+    };
     Ok(Listing {
         rows,
         more,
@@ -376,10 +372,6 @@ pub async fn page(
 /// Views up to this size are counted exactly (a bounded, index-backed count);
 /// larger ones show the planner's estimate, labelled "about".
 pub const COUNT_CAP: i64 = 2_000;
-
-/// How many matches of a view expected to be small are read at most, to
-/// count and page them (`page`).
-const READ_CAP: i64 = 10 * COUNT_CAP;
 
 /// How many vehicles match, counting at most `COUNT_CAP + 1` of them.
 pub async fn count_capped(conn: &mut AsyncPgConnection, filter: &ListFilter) -> QueryResult<i64> {
