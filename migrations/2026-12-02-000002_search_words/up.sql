@@ -24,10 +24,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- What a vehicle's search words are matched against, a space at each end.
+-- The inner function is named with its schema: pg_restore computes the
+-- generated column with an empty search_path (a SET clause instead would
+-- keep these from being inlined).
 CREATE FUNCTION pcn_search_words(v_year integer, v_make text, v_model text, v_trim text, v_color text)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT ' ' || v_year::text || ' ' || pcn_search_field(v_make) || ' ' || pcn_search_field(v_model)
-        || ' ' || pcn_search_field(v_trim) || ' ' || pcn_search_field(v_color) || ' '
+    SELECT ' ' || v_year::text || ' ' || public.pcn_search_field(v_make)
+        || ' ' || public.pcn_search_field(v_model) || ' ' || public.pcn_search_field(v_trim)
+        || ' ' || public.pcn_search_field(v_color) || ' '
 $$;
 
 -- Written by whoever writes a vehicle (the generated column calls them as
