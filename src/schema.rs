@@ -195,6 +195,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         updated_by -> Nullable<Int8>,
         version -> Int4,
+        search_words -> Text,
     }
 }
 

@@ -10,6 +10,7 @@ mod password;
 mod person_name;
 mod role;
 pub mod sale;
+pub mod search;
 pub mod second_factor;
 pub mod settings;
 mod stored;

@@ -1,4 +1,9 @@
-//! Sales: recording one exactly once (SPEC §5.2), voiding, listing, reports.
+//! Sales: recording one exactly once (SPEC §5.2), voiding, listing
+//! (`listing`), reports.
+
+mod listing;
+
+pub use listing::{ListTotals, SalesFilter, SalesSort, SalesSortKey, list, totals};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
@@ -13,7 +18,7 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 use crate::{
     db::with_retry,
     domain::{PaymentMethod, Status, sale::SaleFields},
-    models::{Sql, escape_like, vehicles},
+    models::{Sql, vehicles},
     schema::{sales, users},
 };
 
@@ -224,58 +229,6 @@ pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<S
         .optional()
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct SalesFilter {
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-    pub salesperson: Option<i64>,
-    pub customer: Option<String>,
-}
-
-fn with_filters<'a>(mut q: Sql<'a>, f: &SalesFilter) -> Sql<'a> {
-    if let Some(from) = f.from {
-        q = q.sql(" AND s.sold_on >= ").bind::<Date, _>(from);
-    }
-    if let Some(to) = f.to {
-        q = q.sql(" AND s.sold_on <= ").bind::<Date, _>(to);
-    }
-    if let Some(p) = f.salesperson {
-        q = q.sql(" AND s.salesperson_id = ").bind::<BigInt, _>(p);
-    }
-    if let Some(c) = f.customer.as_deref().filter(|c| !c.is_empty()) {
-        let pattern = format!("%{}%", escape_like(&c.to_lowercase()));
-        q = q
-            .sql(" AND lower(s.customer_name) LIKE ")
-            .bind::<Text, _>(pattern);
-    }
-    q
-}
-
-/// Newest first, keyset-paged after (`sold_on`, `id`).
-pub async fn list(
-    conn: &mut AsyncPgConnection,
-    filter: &SalesFilter,
-    after: Option<(NaiveDate, i64)>,
-    limit: i64,
-) -> QueryResult<(Vec<SaleRow>, bool)> {
-    let mut q = with_filters(Sql::new(ROW_SQL), filter);
-    if let Some((d, id)) = after {
-        q = q
-            .sql(" AND (s.sold_on, s.id) < (")
-            .bind::<Date, _>(d)
-            .sql(", ")
-            .bind::<BigInt, _>(id)
-            .sql(")");
-    }
-    q = q
-        .sql(" ORDER BY s.sold_on DESC, s.id DESC LIMIT ")
-        .bind::<BigInt, _>(limit + 1);
-    let mut rows: Vec<SaleRow> = q.load(conn).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, more))
-}
-
 /// Units, revenue and gross profit of the sales that are not voided.
 #[derive(QueryableByName, Clone, Debug, PartialEq, Eq)]
 pub struct Totals {
@@ -287,6 +240,9 @@ pub struct Totals {
     pub revenue_cents: i64,
     #[diesel(sql_type = BigInt)]
     pub gross_cents: i64,
+    /// Whose sales these are, in a row per salesperson.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub salesperson_id: Option<i64>,
 }
 
 /// Month by month (`YYYY-MM`, every month of the period, empty ones too),
@@ -309,7 +265,8 @@ pub async fn by_month(
     .sql(
         " GROUP BY 1) \
          SELECT to_char(g.m, 'YYYY-MM') AS label, coalesce(a.units, 0)::bigint AS units, \
-                coalesce(a.revenue, 0)::bigint AS revenue_cents, coalesce(a.gross, 0)::bigint AS gross_cents \
+                coalesce(a.revenue, 0)::bigint AS revenue_cents, coalesce(a.gross, 0)::bigint AS gross_cents, \
+                NULL::bigint AS salesperson_id \
          FROM generate_series(date_trunc('month', ",
     )
     .bind::<Date, _>(from)
@@ -330,7 +287,7 @@ pub async fn by_salesperson(
     Sql::new(
         "SELECT u.first_name || ' ' || u.last_name AS label, sum(d.units)::bigint AS units, \
                 sum(d.revenue_cents)::bigint AS revenue_cents, \
-                sum(d.gross_cents)::bigint AS gross_cents \
+                sum(d.gross_cents)::bigint AS gross_cents, u.id AS salesperson_id \
          FROM sales_daily d JOIN users u ON u.id = d.salesperson_id \
          WHERE d.sold_on BETWEEN ",
     )

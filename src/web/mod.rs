@@ -15,6 +15,8 @@ pub mod identity;
 pub mod page;
 pub mod rate_limit;
 pub mod request_log;
+pub mod sort_header;
 
 pub use error::{AppError, Missing};
 pub use page::{Flash, Page, render, see_other};
+pub use sort_header::SortHeader;

@@ -13,11 +13,7 @@ use diesel::{
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 
-use super::{
-    Vehicle,
-    cached::Estimates,
-    search::{Names, Search},
-};
+use super::{Vehicle, cached::Estimates, search::Search};
 use crate::{
     domain::{Status, date},
     models::Sql,
@@ -26,8 +22,11 @@ use crate::{
 /// Which statuses the list shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum StatusFilter {
-    /// Everything but archived vehicles.
+    /// What can be sold today: available and reserved. What people work
+    /// from, so the list opens on it.
     #[default]
+    InStock,
+    /// Everything but archived vehicles: in stock and sold.
     Current,
     All,
     Only(Status),
@@ -187,6 +186,7 @@ const COLUMNS: &str = "id, vehicle_number, vin, year, make, model, trim, color, 
 /// Appends the filter conditions (after a `WHERE true`).
 fn with_filters<'a>(mut query: Sql<'a>, filter: &ListFilter) -> Sql<'a> {
     match filter.status {
+        StatusFilter::InStock => query = query.sql(" AND status IN ('available', 'reserved')"),
         StatusFilter::Current => query = query.sql(" AND status <> 'archived'"),
         StatusFilter::All => {}
         StatusFilter::Only(s) => query = query.sql(" AND status = ").bind::<Text, _>(s),
@@ -195,8 +195,9 @@ fn with_filters<'a>(mut query: Sql<'a>, filter: &ListFilter) -> Sql<'a> {
         query = query.sql(" AND make = ").bind::<Text, _>(make.clone());
     }
     if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
-        // Each condition has an index of its own (migration vehicle_search),
-        // which only a plan made for the pattern itself can use.
+        // Each condition has an index of its own (migrations vehicle_search
+        // and search_words), which only a plan made for the pattern itself
+        // can use: `(codes… OR (words AND words…))`.
         let search = Search::new(q);
         query = query.per_value_plan().sql(" AND (");
         for (expression, pattern) in search.codes {
@@ -206,13 +207,23 @@ fn with_filters<'a>(mut query: Sql<'a>, filter: &ListFilter) -> Sql<'a> {
                 .bind::<Text, _>(pattern)
                 .sql(" OR ");
         }
-        query = match search.names {
-            Names::Containing(pattern) => query
-                .sql("lower(make || ' ' || model) LIKE ")
-                .bind::<Text, _>(pattern),
-            Names::Model(name) => query.sql("lower(model) = ").bind::<Text, _>(name),
+        if search.words.is_empty() {
+            // Nothing but punctuation: no vehicle's words hold it.
+            query = query.sql("false");
+        } else {
+            query = query.sql("(");
+            for (i, pattern) in search.words.into_iter().enumerate() {
+                // Lowered by the database's `lower()`, the one that lowered
+                // the fields; folded into the pattern when planned.
+                query = query
+                    .sql(if i == 0 { "" } else { " AND " })
+                    .sql("search_words LIKE lower(")
+                    .bind::<Text, _>(pattern)
+                    .sql(")");
+            }
+            query = query.sql(")");
         }
-        .sql(")");
+        query = query.sql(")");
     }
     query
 }

@@ -1,30 +1,26 @@
 //! How a search box's text becomes the conditions of the list's query: each
-//! condition is one that an index of its own can answer (migration
-//! `vehicle_search`), and none is there that could not match.
+//! condition is one that an index of its own can answer (migrations
+//! `vehicle_search` and `search_words`), and none is there that could not
+//! match.
 
-use crate::models::escape_like;
+use crate::{
+    domain::search::{self, Word},
+    models::escape_like,
+};
 
 /// A search as the conditions that could match it: codes (stock numbers,
 /// VINs, stored upper case) that start with it, codes that end with it
-/// (reversed codes that start with it reversed), make and model that contain
-/// it. A code condition is left out when no such code could match (a space,
-/// say, or too long), so a search by name does not pay for them.
+/// (reversed codes that start with it reversed), or a vehicle whose search
+/// words (year, make, model, trim, colour) hold every typed word. A code
+/// condition is left out when no such code could match (a space, say, or
+/// too long), so a search by name does not pay for them.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Search {
     /// (expression, LIKE pattern): the patterns hold only code characters.
     pub(super) codes: Vec<(&'static str, String)>,
-    pub(super) names: Names,
-}
-
-/// How make and model are matched.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) enum Names {
-    /// `lower(make || ' ' || model) LIKE` this: three letters or digits in a
-    /// row give the trigram index something to look up.
-    Containing(String),
-    /// A shorter search ("X5", "A4") is a whole model name or nothing: a
-    /// substring pattern without a trigram would read the whole index.
-    Model(String),
+    /// `search_words LIKE lower(…)` each of these (all of them); none when
+    /// nothing was typed but punctuation, which then matches no vehicle.
+    pub(super) words: Vec<String>,
 }
 
 impl Search {
@@ -45,18 +41,16 @@ impl Search {
             codes.push(("vin", format!("{code}%")));
             codes.push(("reverse(vin)", format!("{reversed}%")));
         }
-        let mut run = 0;
-        let trigram = q.chars().any(|c| {
-            run = if c.is_alphanumeric() { run + 1 } else { 0 };
-            run >= 3
-        });
-        let lower = q.to_lowercase();
-        let names = if trigram {
-            Names::Containing(format!("%{}%", escape_like(&lower)))
-        } else {
-            Names::Model(lower)
-        };
-        Self { codes, names }
+        // `search_words` has a space at each end and between words, so a
+        // whole word is one with a space on each side.
+        let words = search::words(q)
+            .into_iter()
+            .map(|w| match w {
+                Word::Part(w) => format!("%{}%", escape_like(&w)),
+                Word::Whole(w) => format!("% {} %", escape_like(&w)),
+            })
+            .collect();
+        Self { codes, words }
     }
 }
 
@@ -75,7 +69,7 @@ mod tests {
             ],
             "a VIN has no '-'"
         );
-        assert_eq!(s.names, Names::Containing("%s50-1a%".into()));
+        assert_eq!(s.words, ["%s501a%"]);
         let vin = Search::new("1hgcm82633a004352");
         assert_eq!(vin.codes.len(), 4);
         assert_eq!(
@@ -85,12 +79,20 @@ mod tests {
         assert!(Search::new("honda civic").codes.is_empty());
         assert!(Search::new("Škoda").codes.is_empty());
         assert!(Search::new(&"A".repeat(21)).codes.is_empty());
+        // Punctuation separates words and is dropped; what is left is literal.
         let wild = Search::new("50%_off\\");
         assert!(wild.codes.is_empty());
-        assert_eq!(wild.names, Names::Containing("%50\\%\\_off\\\\%".into()));
-        // Without three letters or digits in a row, a whole model name.
-        assert_eq!(Search::new(" X5 ").names, Names::Model("x5".into()));
-        assert_eq!(Search::new("l-1").names, Names::Model("l-1".into()));
-        assert_eq!(Search::new("%").names, Names::Model("%".into()));
+        assert_eq!(wild.words, ["%50off%"]);
+        assert!(Search::new("%").words.is_empty());
+    }
+
+    #[test]
+    fn every_word_is_a_condition_short_ones_whole_words() {
+        let s = Search::new("2019 Civic ex");
+        assert!(s.codes.is_empty());
+        assert_eq!(s.words, ["%2019%", "%civic%", "% ex %"]);
+        assert_eq!(Search::new(" X5 ").words, ["% x5 %"]);
+        assert_eq!(Search::new("Chevy").words, ["%chevrolet%"]);
+        assert_eq!(Search::new("F-150").words, ["%f150%"]);
     }
 }

@@ -1,5 +1,6 @@
-//! `GET /sales` and `GET /sales.csv`: newest first, by date range,
-//! salesperson and customer.
+//! `GET /sales` and `GET /sales.csv`: by date range, salesperson and
+//! customer, newest first or sorted by a column, with the count and totals
+//! of the filter.
 
 use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
@@ -10,10 +11,10 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     auth::Viewer,
-    domain::{Money, text},
-    models::sales::{self, SaleRow, SalesFilter},
+    domain::{FieldErrors, Money, text},
+    models::sales::{self, ListTotals, SaleRow, SalesFilter, SalesSort, SalesSortKey},
     web::{
-        AppError, Page,
+        AppError, Page, SortHeader,
         csv::{self, Batch},
         cursor, filters, render,
     },
@@ -27,6 +28,7 @@ pub struct SalesQuery {
     pub to: Option<String>,
     pub salesperson: Option<String>,
     pub customer: Option<String>,
+    pub sort: Option<String>,
     pub after: Option<String>,
 }
 
@@ -51,13 +53,35 @@ impl SalesQuery {
         }
     }
 
-    /// Where the page starts: after this sale date and id.
-    fn after(&self) -> Option<(NaiveDate, i64)> {
-        let (d, id) = cursor::decode(self.after.as_deref()?)?;
-        Some((crate::domain::date::parse_date(&d)?, id))
+    fn sort(&self) -> SalesSort {
+        self.sort
+            .as_deref()
+            .and_then(SalesSort::parse)
+            .unwrap_or_default()
     }
 
-    fn url(&self, base: &str, after: Option<String>) -> String {
+    /// Where the page starts: after this sort value and id. A cursor that
+    /// does not fit the sort (edited by hand) is none: the first page.
+    fn after(&self) -> Option<(String, i64)> {
+        let (value, id) = cursor::decode(self.after.as_deref()?)?;
+        Some((self.sort().key.normalize(&value)?, id))
+    }
+
+    /// What is wrong with the filter: a period that ends before it starts.
+    fn errors(&self, filter: &SalesFilter) -> FieldErrors {
+        let mut errors = FieldErrors::default();
+        if let (Some(from), Some(to)) = (filter.from, filter.to)
+            && from > to
+        {
+            errors.add(
+                "to",
+                format!("“To” ({to}) is before “From” ({from}): choose a date on or after {from}."),
+            );
+        }
+        errors
+    }
+
+    fn url(&self, base: &str, sort: SalesSort, after: Option<String>) -> String {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         for (k, v) in [
             ("from", &self.from),
@@ -68,6 +92,9 @@ impl SalesQuery {
             if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
                 pairs.push((k, v.to_string()));
             }
+        }
+        if sort != SalesSort::default() {
+            pairs.push(("sort", sort.param()));
         }
         if let Some(a) = after {
             pairs.push(("after", a));
@@ -97,10 +124,32 @@ struct ListPage {
     salesperson: String,
     customer: String,
     people: Vec<(String, String)>,
+    sort: String,
+    columns: Vec<SortHeader>,
+    totals: Option<ListTotals>,
+    errors: FieldErrors,
     next_url: Option<String>,
     first_url: Option<String>,
     csv_url: String,
     filtered: bool,
+}
+
+/// The heading of a column the list sorts by.
+fn heading(
+    q: &SalesQuery,
+    current: SalesSort,
+    key: SalesSortKey,
+    label: &'static str,
+    numeric: bool,
+) -> SortHeader {
+    let active = current.key == key;
+    let first_desc = matches!(
+        key,
+        SalesSortKey::Date | SalesSortKey::Price | SalesSortKey::Gross
+    );
+    let desc = SortHeader::next_desc(active, current.desc, first_desc);
+    let url = q.url("/sales", SalesSort { key, desc }, None);
+    SortHeader::new(label, url, active, current.desc, numeric)
 }
 
 pub async fn list(
@@ -111,17 +160,41 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
     let filter = q.filter();
+    let sort = q.sort();
     let after = q.after();
+    let errors = q.errors(&filter);
     let mut conn = user.reader(&state).await?;
-    let (rows, more) = sales::list(&mut conn, &filter, after, PAGE_SIZE).await?;
+    // A period that ends before it starts lists nothing: the form says why.
+    let ((rows, more), totals) = if errors.is_empty() {
+        let page = sales::list(&mut conn, &filter, sort, after.as_ref(), PAGE_SIZE).await?;
+        (page, Some(sales::totals(&mut conn, &filter).await?))
+    } else {
+        ((Vec::new(), false), None)
+    };
     let people = sales::salespeople(&mut conn).await?;
     drop(conn);
-    let next_url = rows
-        .last()
-        .filter(|_| more)
-        .map(|r| q.url("/sales", Some(cursor::encode(&r.sold_on.to_string(), r.id))));
+    let next_url = rows.last().filter(|_| more).map(|r| {
+        q.url(
+            "/sales",
+            sort,
+            Some(cursor::encode(&sort.key.value_of(r), r.id)),
+        )
+    });
+    let columns = vec![
+        heading(&q, sort, SalesSortKey::Date, "Date", false),
+        heading(&q, sort, SalesSortKey::Customer, "Customer", false),
+        heading(&q, sort, SalesSortKey::Salesperson, "Salesperson", false)
+            .hidden_below("col-tablet"),
+        heading(&q, sort, SalesSortKey::Price, "Price", true),
+        heading(&q, sort, SalesSortKey::Gross, "Gross profit", true),
+    ];
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok(render(
-        StatusCode::OK,
+        status,
         &ListPage {
             page: Page::new("Sales", &session, Some(&user)).section("sales"),
             rows: rows
@@ -142,9 +215,13 @@ pub async fn list(
                 .into_iter()
                 .map(|(id, n)| (id.to_string(), n))
                 .collect(),
+            sort: sort.param(),
+            columns,
+            totals,
+            errors,
             next_url,
-            first_url: after.is_some().then(|| q.url("/sales", None)),
-            csv_url: q.url("/sales.csv", None),
+            first_url: after.is_some().then(|| q.url("/sales", sort, None)),
+            csv_url: q.url("/sales.csv", sort, None),
             filtered: filter.from.is_some()
                 || filter.to.is_some()
                 || filter.salesperson.is_some()
@@ -198,17 +275,21 @@ pub async fn export(
     query: web::Query<SalesQuery>,
 ) -> Result<HttpResponse, AppError> {
     const BATCH: i64 = 1000;
-    let filter = query.into_inner().filter();
+    let q = query.into_inner();
+    let (filter, sort) = (q.filter(), q.sort());
     let (acting, last_write) = (user.acting(), user.last_write);
-    csv::download("sales.csv", HEADER, move |after| {
+    csv::download("sales.csv", HEADER, move |after: Option<(String, i64)>| {
         let (state, filter) = (state.clone(), filter.clone());
         async move {
             // A connection per batch: a slow download never holds one for long.
             let mut conn = state.reader(acting, last_write).await?;
-            let (rows, more) = sales::list(&mut conn, &filter, after, BATCH).await?;
+            let (rows, more) = sales::list(&mut conn, &filter, sort, after.as_ref(), BATCH).await?;
             Ok(Batch {
                 records: rows.iter().map(record).collect(),
-                next: rows.last().filter(|_| more).map(|r| (r.sold_on, r.id)),
+                next: rows
+                    .last()
+                    .filter(|_| more)
+                    .map(|r| (sort.key.value_of(r), r.id)),
             })
         }
     })

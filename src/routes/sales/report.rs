@@ -26,15 +26,18 @@ pub struct Line {
     pub units: i64,
     pub revenue_cents: i64,
     pub gross_cents: i64,
+    /// The sales this row adds up, in the sales list.
+    pub sales_url: String,
 }
 
 impl Line {
-    fn of(t: &Totals) -> Self {
+    fn of(t: &Totals, sales_url: String) -> Self {
         Self {
             label: t.label.clone(),
             units: t.units,
             revenue_cents: t.revenue_cents,
             gross_cents: t.gross_cents,
+            sales_url,
         }
     }
 
@@ -61,6 +64,29 @@ struct ReportPage {
 /// The first day of the month a `YYYY-MM` label names.
 fn month_of(label: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&format!("{label}-01"), "%Y-%m-%d").ok()
+}
+
+/// The sales list of the sales sold from `from` to `to`, by one
+/// salesperson or by all.
+fn sales_url(from: NaiveDate, to: NaiveDate, salesperson: Option<i64>) -> String {
+    let mut pairs = vec![("from", from.to_string()), ("to", to.to_string())];
+    pairs.extend(salesperson.map(|p| ("salesperson", p.to_string())));
+    format!(
+        "/sales?{}",
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    )
+}
+
+/// The part of the period `from`–`to` in the month a `YYYY-MM` label names.
+fn month_in(label: &str, from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let Some(start) = month_of(label) else {
+        return (from, to);
+    };
+    let end = start
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(start);
+    (start.max(from), end.min(to))
 }
 
 /// `2026-03` → `Mar 2026`; anything else as it is.
@@ -228,6 +254,7 @@ pub async fn report(
         units: months.iter().map(|m| m.units).sum(),
         revenue_cents: months.iter().map(|m| m.revenue_cents).sum(),
         gross_cents: months.iter().map(|m| m.gross_cents).sum(),
+        salesperson_id: None,
     };
     Ok(render(
         StatusCode::OK,
@@ -239,13 +266,19 @@ pub async fn report(
             chart: Chart::of(&months),
             months: months
                 .iter()
-                .map(|m| Line {
-                    label: month_name(&m.label),
-                    ..Line::of(m)
+                .map(|m| {
+                    let (start, end) = month_in(&m.label, from, to);
+                    Line {
+                        label: month_name(&m.label),
+                        ..Line::of(m, sales_url(start, end, None))
+                    }
                 })
                 .collect(),
-            people: people.iter().map(Line::of).collect(),
-            total: Line::of(&total),
+            people: people
+                .iter()
+                .map(|p| Line::of(p, sales_url(from, to, p.salesperson_id)))
+                .collect(),
+            total: Line::of(&total, sales_url(from, to, None)),
         },
     ))
 }
@@ -277,6 +310,7 @@ mod tests {
                 units: m,
                 revenue_cents: m * 2_000_000,
                 gross_cents: m * 300_000,
+                salesperson_id: None,
             })
             .collect();
         let svg = draw(&months);
@@ -299,6 +333,22 @@ mod tests {
     }
 
     #[test]
+    fn a_months_sales_are_those_of_the_month_within_the_period() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let (from, to) = (d("2026-01-15"), d("2026-03-10"));
+        assert_eq!(month_in("2026-01", from, to), (from, d("2026-01-31")));
+        assert_eq!(
+            month_in("2026-02", from, to),
+            (d("2026-02-01"), d("2026-02-28"))
+        );
+        assert_eq!(month_in("2026-03", from, to), (d("2026-03-01"), to));
+        assert_eq!(
+            sales_url(from, to, Some(7)),
+            "/sales?from=2026-01-15&to=2026-03-10&salesperson=7"
+        );
+    }
+
+    #[test]
     fn months_are_labelled_every_other_one_when_crowded() {
         let months: Vec<Totals> = (0..24)
             .map(|i| Totals {
@@ -306,6 +356,7 @@ mod tests {
                 units: 1,
                 revenue_cents: 100,
                 gross_cents: 10,
+                salesperson_id: None,
             })
             .collect();
         let chart = Chart::of(&months);

@@ -11,7 +11,7 @@ use crate::{
     auth::Viewer,
     domain::{Role, Status, text},
     models::vehicles::{self, Cursor, ListFilter, Sort, SortKey, StatusFilter, Total, VehicleRow},
-    web::{AppError, Page, cursor, filters, render},
+    web::{AppError, Page, SortHeader, cursor, filters, render},
 };
 
 pub const PAGE_SIZE: i64 = 50;
@@ -24,6 +24,10 @@ pub struct ListQuery {
     pub sort: Option<String>,
     pub after: Option<String>,
     pub before: Option<String>,
+    /// Where this page starts in the view (1 for the first row), carried by
+    /// the page links for the "51–100 of 1,876" line; only shown, never
+    /// used to read (the cursor is what reads).
+    pub at: Option<String>,
 }
 
 impl ListQuery {
@@ -32,8 +36,9 @@ impl ListQuery {
         let clean = |s: &str| text::cleaned(s, 100);
         let status = match self.status.as_deref().map(str::trim) {
             Some("all") => StatusFilter::All,
-            Some(s) => Status::parse(s).map_or(StatusFilter::Current, StatusFilter::Only),
-            None => StatusFilter::Current,
+            Some("current") => StatusFilter::Current,
+            Some(s) => Status::parse(s).map_or(StatusFilter::InStock, StatusFilter::Only),
+            None => StatusFilter::InStock,
         };
         ListFilter {
             q: self.q.as_deref().map(clean).filter(|q| !q.is_empty()),
@@ -64,8 +69,21 @@ impl ListQuery {
             .map(|(v, id)| Cursor::Before(v, id))
     }
 
+    /// The position of this page's first row, when known: 1 on the first
+    /// page (no cursor, or one that was ignored), else what the link that
+    /// led here said.
+    fn at(&self, cursor: Option<&Cursor>) -> Option<i64> {
+        if cursor.is_none() {
+            return Some(1);
+        }
+        self.at
+            .as_deref()
+            .and_then(|a| a.trim().parse::<i64>().ok())
+            .filter(|a| (1..1_000_000_000_000).contains(a))
+    }
+
     /// The query string for this view with other page/sort settings.
-    fn url(&self, sort: Sort, page: Option<(&str, String)>) -> String {
+    fn url(&self, sort: Sort, page: &[(&str, String)]) -> String {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         for (k, v) in [
             ("q", &self.q),
@@ -79,9 +97,7 @@ impl ListQuery {
         if sort != Sort::default() {
             pairs.push(("sort", sort.param()));
         }
-        if let Some(p) = page {
-            pairs.push(p);
-        }
+        pairs.extend(page.iter().cloned());
         let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
         if qs.is_empty() {
             "/vehicles".into()
@@ -91,7 +107,7 @@ impl ListQuery {
     }
 
     pub fn csv_url(&self) -> String {
-        self.url(self.sort(), None)
+        self.url(self.sort(), &[])
             .replacen("/vehicles", "/vehicles.csv", 1)
     }
 }
@@ -103,6 +119,17 @@ fn round_two_digits(n: i64) -> i64 {
         scale *= 10;
     }
     (n + scale / 2) / scale * scale
+}
+
+/// The positions of a page's first and last rows ("51–100 of …"), when the
+/// view has more than this page, the page has rows, where it starts is
+/// known, and it fits in an exact total (a view that changed between pages,
+/// or a hand-edited `at`, shows none).
+fn shown_rows(at: Option<i64>, rows: usize, total: &Count) -> Option<(i64, i64)> {
+    let first = at.filter(|_| rows > 0)?;
+    let last = first + rows as i64 - 1;
+    let whole = total.exact && first == 1 && last == total.n;
+    (!whole && (!total.exact || last <= total.n)).then_some((first, last))
 }
 
 /// A vehicle as a row of the list.
@@ -153,23 +180,49 @@ const FROM_PHONE: &str = "col-wide-phone";
 const FROM_TABLET: &str = "col-tablet";
 const FROM_LAPTOP: &str = "col-laptop";
 
-pub struct SortHeader {
-    /// What hides the column on narrow screens (one of the constants above).
-    pub class: &'static str,
-    pub label: &'static str,
-    pub url: String,
-    /// `ascending`, `descending` or `none`, for aria-sort.
-    pub aria: &'static str,
-    pub numeric: bool,
-}
-
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn estimates_are_rounded_to_two_digits() {
-        assert_eq!(super::round_two_digits(934_512), 930_000);
-        assert_eq!(super::round_two_digits(12_600), 13_000);
-        assert_eq!(super::round_two_digits(87), 87);
+        assert_eq!(round_two_digits(934_512), 930_000);
+        assert_eq!(round_two_digits(12_600), 13_000);
+        assert_eq!(round_two_digits(87), 87);
+    }
+
+    #[test]
+    fn a_page_shows_its_rows_positions_when_they_fit_the_total() {
+        let exact = |n| Count { n, exact: true };
+        assert_eq!(shown_rows(Some(1), 50, &exact(1876)), Some((1, 50)));
+        assert_eq!(shown_rows(Some(1851), 26, &exact(1876)), Some((1851, 1876)));
+        assert_eq!(shown_rows(Some(1), 0, &exact(0)), None);
+        assert_eq!(shown_rows(Some(1), 2, &exact(2)), None, "all on one page");
+        assert_eq!(shown_rows(None, 50, &exact(1876)), None);
+        assert_eq!(shown_rows(Some(1900), 50, &exact(1876)), None);
+        let about = Count {
+            n: 930_000,
+            exact: false,
+        };
+        assert_eq!(shown_rows(Some(51), 50, &about), Some((51, 100)));
+    }
+
+    #[test]
+    fn the_list_opens_on_what_is_in_stock_and_keeps_every_choice() {
+        let status = |s: Option<&str>| {
+            ListQuery {
+                status: s.map(String::from),
+                ..ListQuery::default()
+            }
+            .filter()
+            .status
+        };
+        assert_eq!(status(None), StatusFilter::InStock);
+        assert_eq!(status(Some("")), StatusFilter::InStock);
+        assert_eq!(status(Some("nonsense")), StatusFilter::InStock);
+        assert_eq!(status(Some("all")), StatusFilter::All);
+        assert_eq!(status(Some("current")), StatusFilter::Current);
+        assert_eq!(status(Some("sold")), StatusFilter::Only(Status::Sold));
     }
 }
 
@@ -187,6 +240,8 @@ struct ListPage {
     sorts: Vec<(String, &'static str)>,
     columns: Vec<Column>,
     total: Count,
+    /// The first and last row's position in the view ("51–100"), when known.
+    shown: Option<(i64, i64)>,
     next_url: Option<String>,
     prev_url: Option<String>,
     first_url: Option<String>,
@@ -204,25 +259,19 @@ fn header(
     class: &'static str,
 ) -> SortHeader {
     let active = current.key == key;
-    // First click: the natural direction (most days, highest, A→Z); then toggle.
-    let desc = if active {
-        !current.desc
-    } else {
-        matches!(key, SortKey::Updated | SortKey::Price | SortKey::Year)
-    };
+    // First click: the natural direction (most days, highest, A→Z).
+    let first_desc = matches!(key, SortKey::Updated | SortKey::Price | SortKey::Year);
+    let desc = SortHeader::next_desc(active, current.desc, first_desc);
     // "Days in stock" runs opposite to the received date it sorts by.
     let shown_desc = current.desc != (key == SortKey::Received);
-    SortHeader {
-        class,
+    SortHeader::new(
         label,
-        url: query.url(Sort { key, desc }, None),
-        aria: match (active, shown_desc) {
-            (false, _) => "none",
-            (true, true) => "descending",
-            (true, false) => "ascending",
-        },
+        query.url(Sort { key, desc }, &[]),
+        active,
+        shown_desc,
         numeric,
-    }
+    )
+    .hidden_below(class)
 }
 
 pub async fn list(
@@ -248,7 +297,7 @@ pub async fn list(
     )
     .await?;
     let filtered =
-        filter.q.is_some() || filter.make.is_some() || filter.status != StatusFilter::Current;
+        filter.q.is_some() || filter.make.is_some() || filter.status != StatusFilter::InStock;
     let total = match total {
         Total::Exact(n) => Count { n, exact: true },
         Total::About(n) => Count {
@@ -270,19 +319,23 @@ pub async fn list(
     } else {
         (more, cursor.is_some())
     };
-    let next_url = rows.last().filter(|_| has_next).map(|r| {
-        query.url(
-            sort,
-            Some(("after", cursor::encode(&sort.key.value_of(r), r.id))),
-        )
-    });
-    let prev_url = rows.first().filter(|_| has_prev).map(|r| {
-        query.url(
-            sort,
-            Some(("before", cursor::encode(&sort.key.value_of(r), r.id))),
-        )
-    });
-    let first_url = cursor.is_some().then(|| query.url(sort, None));
+    let at = query.at(cursor.as_ref());
+    // A page link: its cursor, and where that page starts when known.
+    let link = |dir: &'static str, r: &VehicleRow, starts: Option<i64>| {
+        let mut page = vec![(dir, cursor::encode(&sort.key.value_of(r), r.id))];
+        page.extend(starts.map(|n| ("at", n.to_string())));
+        query.url(sort, &page)
+    };
+    let next_url = rows
+        .last()
+        .filter(|_| has_next)
+        .map(|r| link("after", r, at.map(|a| a + rows.len() as i64)));
+    let prev_url = rows
+        .first()
+        .filter(|_| has_prev)
+        .map(|r| link("before", r, at.map(|a| (a - PAGE_SIZE).max(1))));
+    let first_url = cursor.is_some().then(|| query.url(sort, &[]));
+    let shown = shown_rows(at, rows.len(), &total);
     // The order people read a row in: which car, is it for sale, its price;
     // then what matters on the lot. The template's cells follow this order.
     let column = |key, label, numeric, class| {
@@ -336,16 +389,18 @@ pub async fn list(
             sort: sort.param(),
             makes,
             statuses: vec![
-                ("", "In stock and sold"),
+                ("", "In stock"),
                 ("available", "Available"),
                 ("reserved", "Reserved"),
                 ("sold", "Sold"),
+                ("current", "In stock and sold"),
                 ("archived", "Archived"),
                 ("all", "All, including archived"),
             ],
             sorts,
             columns,
             total,
+            shown,
             next_url,
             prev_url,
             first_url,
