@@ -29,6 +29,7 @@ pub mod audit;
 pub mod changes;
 pub mod demo;
 pub mod invitations;
+pub mod photos;
 pub mod presence;
 pub mod sales;
 pub mod second_factor;
