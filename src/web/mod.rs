@@ -1,6 +1,6 @@
 //! What every page shares: errors as pages, the layout context, assets,
-//! security headers, the request limit, the request log and the body
-//! deadline.
+//! security headers, the request limit, the request log, the body
+//! deadline and uploads.
 
 pub mod assets;
 pub mod body_deadline;
@@ -14,6 +14,7 @@ pub mod identity;
 pub mod page;
 pub mod rate_limit;
 pub mod request_log;
+pub mod uploads;
 
 pub use error::{AppError, Missing};
 pub use page::{Flash, Page, render, see_other};

@@ -10,21 +10,21 @@ use crate::helpers::{TestApp, add_vehicle};
 
 /// A connection from the app's own pool, acting as a request of `role` by
 /// `user` would (what `Signed::db` hands a handler).
-async fn acting(app: &TestApp, role: DbRole, user: Option<i64>) -> Pooled {
+pub(crate) async fn acting(app: &TestApp, role: DbRole, user: Option<i64>) -> Pooled {
     app.state
         .db(Acting { role, user })
         .await
         .expect("a pooled connection")
 }
 
-async fn run(conn: &mut AsyncPgConnection, sql: &str) -> Result<usize, String> {
+pub(crate) async fn run(conn: &mut AsyncPgConnection, sql: &str) -> Result<usize, String> {
     diesel::sql_query(sql)
         .execute(conn)
         .await
         .map_err(|e| e.to_string())
 }
 
-fn assert_denied(outcome: Result<usize, String>, what: &str) {
+pub(crate) fn assert_denied(outcome: Result<usize, String>, what: &str) {
     match outcome {
         Err(e) => assert!(
             e.contains("permission denied") || e.contains("violates row-level security policy"),

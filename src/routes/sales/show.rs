@@ -9,10 +9,12 @@ use crate::{
     app::AppState,
     auth::{Admin, Signed, Viewer},
     domain::FieldErrors,
+    domain::photo::Size,
     domain::{
         Role,
         text::{self, Lines},
     },
+    models::photos::{self, Photo},
     models::sales::{self, SaleRow, VoidOutcome},
     web::{AppError, Flash, Missing, Page, filters, render, see_other},
 };
@@ -26,6 +28,8 @@ struct ShowPage {
     can_void: bool,
     reason: String,
     errors: FieldErrors,
+    /// The vehicle's cover photo, if it has photos.
+    cover: Option<Photo>,
 }
 
 async fn show_page<R>(
@@ -43,6 +47,9 @@ async fn show_page<R>(
     let s = sales::find(&mut conn, id)
         .await?
         .ok_or(AppError::Missing(Missing::Sale))?;
+    let cover = photos::covers(&mut conn, &[s.vehicle_id])
+        .await?
+        .take(s.vehicle_id);
     Ok(render(
         status,
         &ShowPage {
@@ -51,6 +58,7 @@ async fn show_page<R>(
             can_void: user.role == Role::Admin && s.voided_at.is_none(),
             reason,
             errors,
+            cover,
             s,
         },
     ))
