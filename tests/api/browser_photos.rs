@@ -150,3 +150,64 @@ async fn an_editor_uploads_a_photo_and_sees_it_in_the_gallery_and_on_the_list() 
     t.close().await.unwrap();
     b.close().await.unwrap();
 }
+
+/// The gallery (with its buttons), the list with thumbnails, the receipt
+/// with its cover and a refused upload fit a phone, a tablet and a laptop,
+/// and axe-core finds nothing in them (as `browser_layout` checks the rest).
+#[tokio::test]
+async fn pages_with_photos_fit_four_widths_and_pass_axe() {
+    use crate::browser_layout::{WIDTHS, axe_source, check_page};
+    let Some(driver) = start_driver() else { return };
+    let axe = axe_source();
+    let app = TestApp::spawn().await;
+    app.signed_in_as("editor").await;
+    let id = add_vehicle(&app, "PHOTO-2").await;
+    app.add_photos(
+        id,
+        &[
+            ("front.jpg", phone_photo()),
+            (
+                "side.jpg",
+                crate::helpers::sample_jpeg(800, 600, [70, 70, 80]),
+            ),
+            (
+                "back.jpg",
+                crate::helpers::sample_jpeg(600, 800, [150, 60, 60]),
+            ),
+        ],
+    )
+    .await;
+    let receipt = crate::helpers::sell(&app, id, "Ana Lima").await;
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.jpg");
+    std::fs::write(&notes, "not a photo").unwrap();
+    app.create_user("editor", "eve@dealer.example", PASSWORD)
+        .await;
+    let mut problems = Vec::new();
+    for width in WIDTHS {
+        let b = open_browser(&driver, width, 900).await;
+        b.set_window_size(width, 900).await.unwrap();
+        sign_in_browser(&b, &app, "eve@dealer.example").await;
+        for (name, path) in [
+            ("photos-vehicle", format!("/vehicles/{id}")),
+            ("photos-inventory", "/vehicles".to_string()),
+            ("photos-receipt", receipt.clone()),
+        ] {
+            b.goto(&app.url(&path)).await.unwrap();
+            problems.extend(check_page(&b, axe.as_deref(), width, name).await);
+        }
+        b.goto(&app.url(&format!("/vehicles/{id}"))).await.unwrap();
+        let input = b.find(Locator::Css("input#photos")).await.unwrap();
+        input.send_keys(&notes.display().to_string()).await.unwrap();
+        click(&b, "form.photo-upload button[type=submit]").await;
+        text_when(&b, "#photos-error", |t| t.contains("notes.jpg")).await;
+        problems.extend(check_page(&b, axe.as_deref(), width, "photos-refused").await);
+        b.close().await.unwrap();
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
