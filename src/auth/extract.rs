@@ -5,9 +5,8 @@
 
 use std::{cell::Cell, future::Ready, marker::PhantomData, ops::Deref};
 
-use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, http::Method};
-
 use actix_multipart::Multipart;
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, http::Method};
 use futures_util::future::LocalBoxFuture;
 
 use crate::{
