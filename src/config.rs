@@ -41,8 +41,14 @@ pub struct Config {
     /// How long a request body may take to arrive once its head has
     /// (`client_request_timeout` in `startup` bounds the head only).
     pub body_timeout: Duration,
+    /// The same for a photo upload, which may be 100 MB from a tablet on
+    /// the lot's Wi-Fi (`web::uploads`).
+    pub upload_timeout: Duration,
     /// How many password hashes run at once (each takes 19 MiB and a core).
     pub hash_concurrency: usize,
+    /// How many uploaded photos are converted at once (each takes a core
+    /// and up to 192 MiB).
+    pub photo_concurrency: usize,
     pub workers: usize,
 }
 
@@ -166,7 +172,9 @@ impl Config {
             pool_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
+            upload_timeout: Duration::from_secs(180),
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            photo_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             bind,
         })

@@ -164,6 +164,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    vehicle_photos (id) {
+        id -> Int8,
+        vehicle_id -> Int8,
+        position -> Int4,
+        sha256 -> Bytea,
+        thumb_jpeg -> Bytea,
+        thumb_width -> Int4,
+        thumb_height -> Int4,
+        page_jpeg -> Bytea,
+        page_width -> Int4,
+        page_height -> Int4,
+        full_jpeg -> Bytea,
+        full_width -> Int4,
+        full_height -> Int4,
+        original_bytes -> Int4,
+        added_by -> Nullable<Int8>,
+        added_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     vehicle_presence (vehicle_id, session_id) {
         vehicle_id -> Int8,
         session_id -> Int8,
@@ -209,6 +230,8 @@ diesel::joinable!(sign_in_attempts -> users (user_id));
 diesel::joinable!(user_totp -> users (user_id));
 diesel::joinable!(vehicle_history -> users (changed_by));
 diesel::joinable!(vehicle_history -> vehicles (vehicle_id));
+diesel::joinable!(vehicle_photos -> users (added_by));
+diesel::joinable!(vehicle_photos -> vehicles (vehicle_id));
 diesel::joinable!(vehicle_presence -> sessions (session_id));
 diesel::joinable!(vehicle_presence -> users (user_id));
 diesel::joinable!(vehicle_presence -> vehicles (vehicle_id));
@@ -228,6 +251,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_totp,
     users,
     vehicle_history,
+    vehicle_photos,
     vehicle_presence,
     vehicles,
 );

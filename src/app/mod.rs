@@ -1,17 +1,21 @@
 //! What every handler can reach: configuration, the pool, the password
-//! hasher, the request limiter, the dealership's settings and its clock. Built once per
-//! process by `startup::Application::build` and shared by all workers; this
-//! module imports no routes, so routes, auth and web can all depend on it.
+//! hasher, the photo converter, the request limiter, the dealership's
+//! settings and its clock. Built once per process by
+//! `startup::Application::build` and shared by all workers; this module
+//! imports no routes, so routes, auth and web can all depend on it.
 
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use diesel_async::pooled_connection::PoolError;
 
+mod blocking;
 pub mod passwords;
+mod photos;
 mod rate_limiter;
 
 pub use passwords::Passwords;
+pub use photos::Photos;
 pub use rate_limiter::RateLimiter;
 
 use crate::{
@@ -26,6 +30,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub pool: Pool,
     pub passwords: Passwords,
+    /// Uploaded photos being checked and converted.
+    pub photos: Photos,
     pub rate_limiter: RateLimiter,
     /// The list's planner estimates and makes, kept per instance a while.
     pub estimates: vehicles::Estimates,
@@ -40,6 +46,7 @@ impl AppState {
     pub fn new(config: Config, pool: Pool) -> anyhow::Result<Self> {
         Ok(Self {
             passwords: Passwords::new(config.hash_concurrency)?,
+            photos: Photos::new(config.photo_concurrency),
             rate_limiter: RateLimiter::new(config.rate_limit),
             estimates: vehicles::Estimates::default(),
             makes: vehicles::Makes::default(),

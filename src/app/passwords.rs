@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
 use secrecy::{ExposeSecret as _, SecretString};
-use tokio::sync::Semaphore;
 
+use super::blocking::Bounded;
 use crate::domain::{NewPassword, PasswordProblem};
 
 fn argon2() -> Argon2<'static> {
@@ -32,7 +32,7 @@ fn verify_blocking(password: &SecretString, hash: &str) -> bool {
 
 #[derive(Clone)]
 pub struct Passwords {
-    permits: Arc<Semaphore>,
+    work: Bounded,
     /// Checked against when the email is unknown, so both paths cost the same.
     dummy_hash: Arc<str>,
 }
@@ -41,28 +41,14 @@ impl Passwords {
     pub fn new(concurrency: usize) -> anyhow::Result<Self> {
         let dummy = hash_blocking(&SecretString::from(crate::token::random_token()))?;
         Ok(Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            work: Bounded::new(concurrency),
             dummy_hash: dummy.into(),
         })
     }
 
-    async fn off_thread<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> anyhow::Result<T> {
-        // The permit travels with the work: a request that gives up early does
-        // not free a place while its hash still runs.
-        let permit = self.permits.clone().acquire_owned().await?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work()
-        })
-        .await
-        .map_err(Into::into)
-    }
-
     pub async fn hash(&self, password: NewPassword) -> anyhow::Result<String> {
-        self.off_thread(move || hash_blocking(password.secret()))
+        self.work
+            .run(move || hash_blocking(password.secret()))
             .await?
     }
 
@@ -78,7 +64,8 @@ impl Passwords {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let ok = self
-            .off_thread(move || verify_blocking(&password, &hash))
+            .work
+            .run(move || verify_blocking(&password, &hash))
             .await?;
         Ok(ok && known)
     }
@@ -89,11 +76,12 @@ impl Passwords {
         password: SecretString,
         context: Vec<String>,
     ) -> anyhow::Result<Result<NewPassword, PasswordProblem>> {
-        self.off_thread(move || {
-            let words: Vec<&str> = context.iter().map(String::as_str).collect();
-            NewPassword::parse(password, &words)
-        })
-        .await
+        self.work
+            .run(move || {
+                let words: Vec<&str> = context.iter().map(String::as_str).collect();
+                NewPassword::parse(password, &words)
+            })
+            .await
     }
 }
 

@@ -21,6 +21,10 @@ pub enum Verdict {
     CrossSite,
     MissingToken,
     WrongToken,
+    /// A `multipart/form-data` body: its token is one of its fields, which
+    /// only the handler of a route that takes files reads, first of all
+    /// (`auth::extract::Upload`); to everything else it is no token.
+    InBody,
 }
 
 impl Verdict {
@@ -28,7 +32,7 @@ impl Verdict {
         match self {
             Self::Valid => "",
             Self::CrossSite => "This form was sent from another site, so it was refused.",
-            Self::MissingToken | Self::WrongToken => {
+            Self::MissingToken | Self::WrongToken | Self::InBody => {
                 "This form has expired or did not come from PCN. Go back, reload the page and try again."
             }
         }
@@ -43,7 +47,7 @@ pub fn derive(session_token: &str) -> String {
 
 /// Checks origin headers (against `public`, the configured origin, when
 /// there is one), then the token in the form body (which is put back for the
-/// handler to read).
+/// handler to read). A multipart body is not read here: `InBody`.
 pub async fn check(
     req: &mut ServiceRequest,
     expected: Option<&str>,
@@ -51,6 +55,9 @@ pub async fn check(
 ) -> Verdict {
     if is_cross_site(req, public) {
         return Verdict::CrossSite;
+    }
+    if crate::web::uploads::is_multipart(req.headers()) {
+        return Verdict::InBody;
     }
     let is_form = req
         .headers()
@@ -68,10 +75,15 @@ pub async fn check(
         .ok()
         .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v));
     req.set_payload(actix_web::dev::Payload::from(body));
+    verify(submitted.as_deref(), expected)
+}
+
+/// Whether the token a form sent is the one expected (in constant time).
+pub fn verify(submitted: Option<&str>, expected: Option<&str>) -> Verdict {
     match (submitted, expected) {
         (None, _) | (_, None) => Verdict::MissingToken,
         (Some(got), Some(want))
-            if crate::token::unmask(&got)
+            if crate::token::unmask(got)
                 .is_some_and(|got| bool::from(got.as_bytes().ct_eq(want.as_bytes()))) =>
         {
             Verdict::Valid

@@ -1,17 +1,24 @@
 //! Extractors that state who may call a handler: `Viewer`, `Editor`, `Admin`
-//! (signed in with at least that role), `CsrfChecked` for the public forms.
+//! (signed in with at least that role), `Upload` for a form with files,
+//! `CsrfChecked` for the public forms.
 //! Order of checks, as SPEC §4 says: signed out → 303, CSRF → 403, role → 403.
 
 use std::{cell::Cell, future::Ready, marker::PhantomData, ops::Deref};
 
+use actix_multipart::Multipart;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, http::Method};
+use futures_util::future::LocalBoxFuture;
 
 use crate::{
     app::AppState,
-    auth::{SignedIn, csrf::Verdict, session::Held},
+    auth::{
+        SignedIn,
+        csrf::{self, Verdict},
+        session::Held,
+    },
     db::{PoolRunError, Pooled},
     domain::Role,
-    web::AppError,
+    web::{AppError, uploads},
 };
 
 pub trait LeastRole {
@@ -98,32 +105,95 @@ impl<R: LeastRole> FromRequest for Signed<R> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready((|| {
-            let Some(current) = current(req) else {
-                let next = if is_unsafe(req) {
-                    req.path().to_string()
-                } else {
-                    req.uri()
-                        .path_and_query()
-                        .map_or_else(|| req.path().to_string(), |pq| pq.as_str().to_string())
-                };
-                return Err(AppError::SignInRequired { next });
-            };
+            let current = signed_in(req)?;
             if is_unsafe(req) && verdict(req) != Verdict::Valid {
                 return Err(AppError::Forbidden(verdict(req).message()));
             }
-            if !current.role.allows(R::ROLE) {
-                return Err(AppError::Forbidden(match R::ROLE {
-                    Role::Admin => "Only an admin can do this.",
-                    _ => "Your role lets you look, not change: ask an admin for the editor role.",
-                }));
-            }
-            let held = req.extensions_mut().remove::<Held>().map(|h| h.0);
-            Ok(Self {
-                current,
-                role: PhantomData,
-                held: Cell::new(held),
-            })
+            admit(req, current)
         })())
+    }
+}
+
+/// Who is signed in, or the answer "sign in first, then come back".
+fn signed_in(req: &HttpRequest) -> Result<SignedIn, AppError> {
+    current(req).ok_or_else(|| {
+        let next = if is_unsafe(req) {
+            req.path().to_string()
+        } else {
+            req.uri()
+                .path_and_query()
+                .map_or_else(|| req.path().to_string(), |pq| pq.as_str().to_string())
+        };
+        AppError::SignInRequired { next }
+    })
+}
+
+/// `current`, if their role is at least `R` (the last check of SPEC §4's
+/// order), with the connection their session was looked up on.
+fn admit<R: LeastRole>(req: &HttpRequest, current: SignedIn) -> Result<Signed<R>, AppError> {
+    if !current.role.allows(R::ROLE) {
+        return Err(AppError::Forbidden(match R::ROLE {
+            Role::Admin => "Only an admin can do this.",
+            _ => "Your role lets you look, not change: ask an admin for the editor role.",
+        }));
+    }
+    let held = req.extensions_mut().remove::<Held>().map(|h| h.0);
+    Ok(Signed {
+        current,
+        role: PhantomData,
+        held: Cell::new(held),
+    })
+}
+
+/// A signed-in user with at least role `R` sending files (`web::uploads`).
+/// The form's token must be the first field of its body: it is checked
+/// before anything else of the body is read, then the role, in SPEC §4's
+/// order. A form sent url-encoded, without files, whose token checked out
+/// (`auth::session`), has no files to read.
+pub struct Upload<R> {
+    pub user: Signed<R>,
+    pub files: Option<Multipart>,
+}
+
+impl<R: LeastRole> FromRequest for Upload<R> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let current = signed_in(&req)?;
+            let files = match verdict(&req) {
+                Verdict::Valid => None,
+                Verdict::InBody => {
+                    let mut form = Multipart::new(req.headers(), payload);
+                    let token = first_token(&mut form).await;
+                    match csrf::verify(token.as_deref(), Some(&current.csrf)) {
+                        Verdict::Valid => Some(form),
+                        refused => return Err(AppError::Forbidden(refused.message())),
+                    }
+                }
+                refused => return Err(AppError::Forbidden(refused.message())),
+            };
+            Ok(Self {
+                user: admit(&req, current)?,
+                files,
+            })
+        })
+    }
+}
+
+/// The value of the body's first field, if that is the form's token (a
+/// token is short: anything longer is not one).
+async fn first_token(form: &mut Multipart) -> Option<String> {
+    let mut field = uploads::next(form).await.ok()??;
+    if field.name() != Some(csrf::FIELD) {
+        return None;
+    }
+    match uploads::read(&mut field, 256).await.ok()? {
+        uploads::Read::Whole(bytes) => String::from_utf8(bytes).ok(),
+        uploads::Read::TooLong(_) => None,
     }
 }
 

@@ -12,4 +12,4 @@ pub use crate::{
     token::{random_token, sha256},
     web::identity::{SID_KEY, SignedIn, login_url, safe_next},
 };
-pub use extract::{Admin, CsrfChecked, Editor, MaybeSignedIn, Signed, Viewer};
+pub use extract::{Admin, CsrfChecked, Editor, EditorRole, MaybeSignedIn, Signed, Upload, Viewer};

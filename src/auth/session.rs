@@ -79,8 +79,15 @@ pub async fn authenticate(
         // Signed-in requests are refused here; signed-out ones go on, so a
         // protected route can answer "sign in" first (SPEC §4's order).
         // `/setup` too: someone is signed in, so it is gone, and its handler
-        // answers 404 before it asks for the token, as to everyone.
-        if current.is_some() && verdict != csrf::Verdict::Valid && req.path() != "/setup" {
+        // answers 404 before it asks for the token, as to everyone. And an
+        // upload of files: its handler reads the token from the body first.
+        let in_body =
+            verdict == csrf::Verdict::InBody && crate::web::uploads::takes_files(req.path());
+        if current.is_some()
+            && verdict != csrf::Verdict::Valid
+            && req.path() != "/setup"
+            && !in_body
+        {
             return Ok(req.error_response(AppError::Forbidden(verdict.message())));
         }
         req.extensions_mut().insert(verdict);

@@ -93,6 +93,7 @@ fn label_of(field: &str) -> Option<&'static str> {
         "new_password" => "New password",
         "reason" => "Reason",
         "code" => "Code",
+        "photos" => "Photos",
         _ => return None,
     })
 }

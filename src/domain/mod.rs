@@ -8,6 +8,7 @@ mod field_errors;
 pub mod money;
 mod password;
 mod person_name;
+pub mod photo;
 mod role;
 pub mod sale;
 pub mod search;

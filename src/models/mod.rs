@@ -30,6 +30,7 @@ pub mod changes;
 pub mod demo;
 pub mod invitations;
 pub mod kept_forms;
+pub mod photos;
 pub mod presence;
 pub mod sales;
 pub mod second_factor;

@@ -8,6 +8,7 @@ mod events;
 mod health;
 mod invite;
 mod login;
+mod photos;
 mod sales;
 mod setup;
 mod two_factor;
@@ -86,6 +87,10 @@ pub fn table() -> Vec<RouteDef> {
         POST "/vehicles/{id}/sell"      EDITOR => sales::sell::submit;
         GET  "/vehicles/{id}/presence"  VIEWER => vehicles::presence::show;
         POST "/vehicles/{id}/presence"  EDITOR => vehicles::presence::beat;
+        POST "/vehicles/{id}/photos"    EDITOR => vehicles::photos::upload;
+        POST "/vehicles/{id}/photos/{photo}/move"   EDITOR => vehicles::photos::move_photo;
+        POST "/vehicles/{id}/photos/{photo}/delete" EDITOR => vehicles::photos::delete;
+        GET  "/photos/{file}"           VIEWER => photos::serve;
         GET  "/events"                  VIEWER => events::events;
         GET  "/sales"                   VIEWER => sales::list::list;
         GET  "/sales.csv"               VIEWER => sales::list::export;

@@ -2,7 +2,7 @@
 //! may take (`client_request_timeout`), not its body: a client trickling a
 //! byte now and then would hold its connection, and the task waiting for the
 //! form, for ever. So the body must be in within `Config::body_timeout` of
-//! the head; past that, reading it fails, the answer is a 408 page, and actix
+//! the head (`Config::upload_timeout` for an upload of photos); past that, reading it fails, the answer is a 408 page, and actix
 //! closes the connection, since the rest of the body was never read.
 
 use std::{
@@ -24,7 +24,10 @@ use actix_web::{
 use futures_util::Stream;
 use tokio::time::Sleep;
 
-use crate::{app::AppState, web::AppError};
+use crate::{
+    app::AppState,
+    web::{AppError, uploads},
+};
 
 /// Middleware: wraps the body (if any) in the deadline, and answers 408 when
 /// whoever read it ran into the deadline.
@@ -32,10 +35,13 @@ pub async fn body_deadline(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(timeout) = req
-        .app_data::<web::Data<AppState>>()
-        .map(|state| state.config.body_timeout)
-    else {
+    let Some(timeout) = req.app_data::<web::Data<AppState>>().map(|state| {
+        if uploads::takes_files(req.path()) && uploads::is_multipart(req.headers()) {
+            state.config.upload_timeout
+        } else {
+            state.config.body_timeout
+        }
+    }) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let expired = Rc::new(Cell::new(false));

@@ -1,6 +1,6 @@
 //! What every page shares: errors as pages, the layout context, assets, the
 //! dealership's settings, security headers, the request limit, the request
-//! log and the body deadline.
+//! log, the body deadline and uploads.
 
 pub mod assets;
 pub mod body_deadline;
@@ -16,6 +16,7 @@ pub mod page;
 pub mod rate_limit;
 pub mod request_log;
 pub mod sort_header;
+pub mod uploads;
 
 pub use error::{AppError, Missing};
 pub use page::{Flash, Page, render, see_other};

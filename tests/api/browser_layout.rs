@@ -19,10 +19,10 @@ use crate::helpers::{
     sign_in_browser, start_driver, text_of, wait_for_url, with,
 };
 
-const WIDTHS: [u32; 4] = [320, 820, 1024, 1366];
+pub(crate) const WIDTHS: [u32; 4] = [320, 820, 1024, 1366];
 
 /// axe-core's script, or `None` (audit skipped) when it is not installed.
-fn axe_source() -> Option<String> {
+pub(crate) fn axe_source() -> Option<String> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/browser/node_modules/axe-core/axe.min.js");
     match std::fs::read_to_string(&path) {
@@ -45,7 +45,12 @@ fn axe_source() -> Option<String> {
 
 /// What one page looks like at one width: sideways overflow, and the axe
 /// violations as "rule (impact): elements".
-async fn check_page(b: &Client, axe: Option<&str>, width: u32, name: &str) -> Vec<String> {
+pub(crate) async fn check_page(
+    b: &Client,
+    axe: Option<&str>,
+    width: u32,
+    name: &str,
+) -> Vec<String> {
     let mut problems = Vec::new();
     // The layout has settled when the stylesheet is in (the top bar is coloured).
     b.wait().for_element(Locator::Css("main")).await.unwrap();

@@ -35,7 +35,9 @@ use proptest::{
 use reqwest::{StatusCode, header};
 
 use self::site::{Case, Site};
-use crate::helpers::{PASSWORD, TestApp, add_vehicle, csrf_from, location, setup_link};
+use crate::helpers::{
+    PASSWORD, TestApp, add_vehicle, csrf_from, location, sample_jpeg, setup_link,
+};
 
 /// Cases per run unless `PCN_FUZZ_CASES` says otherwise; sized to take well
 /// under a minute on two cores. A tenth of them go to the signed-out run.
@@ -247,8 +249,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// An app with an admin (signed in), an editor, a viewer, four vehicles, a
-/// sale and a voided one.
+/// An app with an admin (signed in), an editor, a viewer, four vehicles (one
+/// with two photos), a sale and a voided one.
 async fn arrange_admin() -> Run {
     let app = TestApp::spawn().await;
     let id = app.signed_in_as("admin").await;
@@ -260,6 +262,15 @@ async fn arrange_admin() -> Run {
     for n in 1..=4 {
         vehicles.push(add_vehicle(&app, &format!("SEED-{n}")).await);
     }
+    // Two photos, so every photo form (cover, earlier, later, delete) shows.
+    app.add_photos(
+        vehicles[2],
+        &[
+            ("front.jpg", sample_jpeg(64, 48, [200, 40, 40])),
+            ("side.jpg", sample_jpeg(64, 48, [40, 40, 200])),
+        ],
+    )
+    .await;
     let today = chrono::Utc::now().date_naive().to_string();
     let mut sales = Vec::new();
     for v in &vehicles[..2] {
@@ -338,7 +349,13 @@ fn no_input_on_any_route_gives_a_5xx_or_stores_an_invalid_row() {
     let admin = rt.block_on(async {
         let run = arrange_admin().await;
         let invitation = invitation_page(&run.app).await;
-        site.crawl(&run.app, &[invitation]).await;
+        // The vehicle with photos, whose page holds the photos' forms.
+        let photographed = run
+            .app
+            .scalar_i64("SELECT min(vehicle_id) AS v FROM vehicle_photos")
+            .await;
+        site.crawl(&run.app, &[invitation, format!("/vehicles/{photographed}")])
+            .await;
         run
     });
     for t in &site.targets {

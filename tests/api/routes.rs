@@ -72,6 +72,10 @@ const EXPECTED: &[(&str, &str, Least)] = &[
     ("GET", "/events", Viewer),
     ("GET", "/vehicles/{id}/presence", Viewer),
     ("POST", "/vehicles/{id}/presence", Editor),
+    ("POST", "/vehicles/{id}/photos", Editor),
+    ("POST", "/vehicles/{id}/photos/{photo}/move", Editor),
+    ("POST", "/vehicles/{id}/photos/{photo}/delete", Editor),
+    ("GET", "/photos/{file}", Viewer),
 ];
 
 /// Why a signed-in user below a route's role is refused, as the 403 page says.
@@ -128,8 +132,20 @@ fn the_router_table_is_exactly_the_hand_written_list() {
     );
 }
 
-/// Fixtures every `{id}` can point at: a vehicle, a sale, a user.
-async fn fixtures(app: &TestApp) -> (i64, i64, i64) {
+/// What the path parameters of the routes point at.
+#[derive(Clone, Copy)]
+struct Ids {
+    vehicle: i64,
+    sale: i64,
+    user: i64,
+    /// The vehicle's first photo (`{photo}`), which deleting may remove;
+    /// `{file}` is its second, which stays.
+    photo: i64,
+}
+
+/// Fixtures every path parameter can point at: a vehicle with two photos,
+/// a sale, a user.
+async fn fixtures(app: &TestApp) -> Ids {
     let user = app
         .create_user("viewer", "target@dealer.example", PASSWORD)
         .await;
@@ -141,25 +157,48 @@ async fn fixtures(app: &TestApp) -> (i64, i64, i64) {
          INSERT INTO vehicle_history (vehicle_id, version, action, snapshot) \
            SELECT id, 1, 'created', '{}' FROM vehicles;
          INSERT INTO sales (vehicle_id, sale_price_cents, cost_cents, sold_on, customer_name, payment_method, salesperson_id) \
-           SELECT v.id, 200, 100, current_date, 'C', 'cash', (SELECT min(id) FROM users) FROM vehicles v WHERE v.vehicle_number = 'RT-2';",
+           SELECT v.id, 200, 100, current_date, 'C', 'cash', (SELECT min(id) FROM users) FROM vehicles v WHERE v.vehicle_number = 'RT-2';
+         INSERT INTO vehicle_photos (vehicle_id, position, sha256, thumb_jpeg, thumb_width, \
+           thumb_height, page_jpeg, page_width, page_height, full_jpeg, full_width, full_height, \
+           original_bytes) \
+           SELECT v.id, n, sha256(n::text::bytea), '\\xffd8', 1, 1, '\\xffd8', 1, 1, '\\xffd8', 1, 1, 1 \
+           FROM vehicles v, generate_series(0, 1) n WHERE v.vehicle_number = 'RT-1';",
     )
     .await;
     let vehicle = app
         .scalar_i64("SELECT id AS v FROM vehicles WHERE vehicle_number = 'RT-1'")
         .await;
     let sale = app.scalar_i64("SELECT id AS v FROM sales").await;
-    (vehicle, sale, user)
+    let photo = app
+        .scalar_i64("SELECT id AS v FROM vehicle_photos WHERE position = 0")
+        .await;
+    Ids {
+        vehicle,
+        sale,
+        user,
+        photo,
+    }
 }
 
-fn concrete(path: &str, (vehicle, sale, user): (i64, i64, i64)) -> String {
+fn concrete(path: &str, ids: Ids) -> String {
     let id = if path.starts_with("/sales") {
-        sale
+        ids.sale
     } else if path.starts_with("/admin/users") {
-        user
+        ids.user
     } else {
-        vehicle
+        ids.vehicle
     };
+    // The second photo's hash is sha256('1'), as the fixture made it.
+    let file = format!(
+        "{}-thumb.jpg",
+        pcn::auth::sha256(b"1")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
     path.replace("{id}", &id.to_string())
+        .replace("{photo}", &ids.photo.to_string())
+        .replace("{file}", &file)
         .replace("{name}", "app.css")
         .replace("{token}", "no-such-link")
 }

@@ -14,11 +14,13 @@ use crate::{
     app::AppState,
     auth::{Admin, Signed, Viewer},
     domain::FieldErrors,
+    domain::photo::Size,
     domain::{
         Role,
         settings::Settings,
         text::{self, Lines},
     },
+    models::photos::{self, Photo},
     models::sales::{self, SaleRow, VoidOutcome},
     web::{AppError, Flash, Missing, Page, assets, dealership, filters, render, see_other},
 };
@@ -36,6 +38,8 @@ struct ShowPage {
     dealer: Arc<Settings>,
     /// The Print button's script.
     print_js: &'static str,
+    /// The vehicle's cover photo, if it has photos.
+    cover: Option<Photo>,
 }
 
 async fn show_page<R>(
@@ -53,6 +57,9 @@ async fn show_page<R>(
     let s = sales::find(&mut conn, id)
         .await?
         .ok_or(AppError::Missing(Missing::Sale))?;
+    let cover = photos::covers(&mut conn, &[s.vehicle_id])
+        .await?
+        .take(s.vehicle_id);
     Ok(render(
         status,
         &ShowPage {
@@ -61,6 +68,7 @@ async fn show_page<R>(
             can_void: user.role == Role::Admin && s.voided_at.is_none(),
             reason,
             errors,
+            cover,
             s,
             // The same copy its money and dates are shown by.
             dealer: dealership::current(),

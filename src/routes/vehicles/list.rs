@@ -9,7 +9,8 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     auth::Viewer,
-    domain::{Role, Status, text},
+    domain::{Role, Status, photo::Size, text},
+    models::photos::{self, Covers},
     models::vehicles::{self, Cursor, ListFilter, Sort, SortKey, StatusFilter, Total, VehicleRow},
     web::{AppError, Page, SortHeader, cursor, filters, render},
 };
@@ -231,6 +232,8 @@ mod tests {
 struct ListPage {
     page: Page,
     rows: Vec<RowView>,
+    /// The rows' cover photos, for their thumbnails.
+    covers: Covers,
     q: String,
     status: String,
     make: String,
@@ -305,6 +308,8 @@ pub async fn list(
             exact: false,
         },
     };
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let covers = photos::covers(&mut conn, &ids).await?;
     drop(conn);
     // Read again from the primary, never the replica: a replica a moment
     // behind would keep a new make out of the filter for the whole 30 s.
@@ -383,6 +388,7 @@ pub async fn list(
         &ListPage {
             page,
             rows: rows.into_iter().map(RowView::from).collect(),
+            covers,
             q: filter.q.clone().unwrap_or_default(),
             status: query.status.clone().unwrap_or_default(),
             make: filter.make.clone().unwrap_or_default(),

@@ -1,9 +1,10 @@
 //! The inventory: list and search, add, detail, edit with three-way merge,
-//! archive, CSV export.
+//! archive, CSV export, photos.
 
 pub mod archive;
 pub mod csv;
 pub mod edit;
 pub mod list;
+pub mod photos;
 pub mod presence;
 pub mod show;

@@ -50,6 +50,8 @@ pub async fn digest(conn: &mut AsyncPgConnection) -> String {
            (SELECT count(*) FROM vehicle_history), \
            (SELECT count(*) FROM sales), (SELECT count(*) FROM sales WHERE voided_at IS NOT NULL), \
            (SELECT count(*) FROM users), \
+           (SELECT coalesce(string_agg(id || ':' || position, ',' ORDER BY id), '') \
+              FROM vehicle_photos), \
            (SELECT md5(coalesce(string_agg(concat_ws('|', id, email, first_name, last_name, \
               role, active, password_hash), ',' ORDER BY id), '')) FROM users), \
            (SELECT md5(coalesce(string_agg(s::text, ','), '')) FROM dealership_settings s)) AS v",

@@ -9,6 +9,7 @@
 //!   forms with and without their CSRF token, sign-in;
 //! - `html`: pages parsed and queried with CSS selectors;
 //! - `fixtures`: users, vehicles and their forms;
+//! - `photos`: JPEGs made to order, uploads as the vehicle page sends them;
 //! - `second_factor`: an authenticator app, two-step set-up and sign-in;
 //! - `browser`: chromedriver and a headless Chromium;
 //! - `served`: `pcn serve` as a process of its own.
@@ -19,6 +20,7 @@ mod client;
 mod cluster;
 mod fixtures;
 mod html;
+mod photos;
 mod second_factor;
 mod served;
 
@@ -28,5 +30,6 @@ pub use client::*;
 pub use cluster::*;
 pub use fixtures::*;
 pub use html::*;
+pub use photos::*;
 pub use second_factor::*;
 pub use served::*;
