@@ -107,6 +107,16 @@ pub(crate) async fn check_page(
     problems
 }
 
+/// Fails with every problem `check_page` found, one a line.
+pub(crate) fn assert_none(problems: &[String]) {
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
 /// Arranges a dealership with a bit of everything: a long list, sold and
 /// voided sales, a second user. Returns (a vehicle, its sale, a voided sale,
 /// the second user).
@@ -213,12 +223,7 @@ async fn every_page_fits_four_widths_and_passes_axe() {
         problems.extend(check_page(&b, axe.as_deref(), width, "vehicle-invalid").await);
         b.close().await.unwrap();
     }
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert_none(&problems);
 }
 
 /// After a failed submit the browser's focus is on a summary of the errors,
@@ -344,5 +349,5 @@ async fn errors_are_summarised_marked_and_navigable() {
     shot(&b, "forbidden-with-nav.png").await;
     problems.extend(check_page(&b, axe.as_deref(), 820, "forbidden").await);
     b.close().await.unwrap();
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_none(&problems);
 }

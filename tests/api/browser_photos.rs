@@ -156,7 +156,7 @@ async fn an_editor_uploads_a_photo_and_sees_it_in_the_gallery_and_on_the_list() 
 /// and axe-core finds nothing in them (as `browser_layout` checks the rest).
 #[tokio::test]
 async fn pages_with_photos_fit_four_widths_and_pass_axe() {
-    use crate::browser_layout::{WIDTHS, axe_source, check_page};
+    use crate::browser_layout::{WIDTHS, assert_none, axe_source, check_page};
     let Some(driver) = start_driver() else { return };
     let axe = axe_source();
     let app = TestApp::spawn().await;
@@ -204,10 +204,5 @@ async fn pages_with_photos_fit_four_widths_and_pass_axe() {
         problems.extend(check_page(&b, axe.as_deref(), width, "photos-refused").await);
         b.close().await.unwrap();
     }
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert_none(&problems);
 }

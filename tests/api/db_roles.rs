@@ -6,7 +6,7 @@ use diesel::{QueryableByName, sql_types::Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _, SimpleAsyncConnection as _};
 use pcn::db::{Acting, DbRole, Pooled};
 
-use crate::helpers::{TestApp, add_vehicle};
+use crate::helpers::{TestApp, add_vehicle, sell};
 
 /// A connection from the app's own pool, acting as a request of `role` by
 /// `user` would (what `Signed::db` hands a handler).
@@ -57,22 +57,7 @@ async fn who(conn: &mut AsyncPgConnection) -> Who {
 async fn some_sale(app: &TestApp) -> i64 {
     app.signed_in_as("editor").await;
     let id = add_vehicle(app, "R-1").await;
-    let r = app
-        .post(
-            &format!("/vehicles/{id}/sell"),
-            &[
-                ("sale_price", "20,000"),
-                ("sold_on", &chrono::Utc::now().date_naive().to_string()),
-                ("customer_name", "Dana Scully"),
-                ("customer_email", ""),
-                ("customer_phone", ""),
-                ("payment_method", "cash"),
-                ("notes", ""),
-                ("version", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    sell(app, id, "Dana Scully").await;
     id
 }
 
