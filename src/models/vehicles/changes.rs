@@ -108,6 +108,18 @@ pub async fn create(
     fields: &VehicleFields,
     user_id: i64,
 ) -> QueryResult<Result<i64, FieldErrors>> {
+    create_as(conn, fields, user_id, "created").await
+}
+
+/// Adds a vehicle whose first history row says `action` ("created",
+/// "imported"); inside a caller's transaction this is a savepoint, so a
+/// refused row leaves the rest of that transaction usable.
+pub async fn create_as(
+    conn: &mut AsyncPgConnection,
+    fields: &VehicleFields,
+    user_id: i64,
+    action: &str,
+) -> QueryResult<Result<i64, FieldErrors>> {
     let result = conn
         .transaction::<_, DieselError, _>(async |conn| {
             let id: i64 = diesel::insert_into(vehicles::table)
@@ -119,7 +131,7 @@ pub async fn create(
                 .get_result(conn)
                 .await?;
             let empty = serde_json::Value::Object(serde_json::Map::new());
-            write_history(conn, id, 1, user_id, "created", fields, empty).await?;
+            write_history(conn, id, 1, user_id, action, fields, empty).await?;
             Ok(id)
         })
         .await;
@@ -160,78 +172,16 @@ pub async fn save_edit(
     user_id: i64,
     role: Role,
 ) -> QueryResult<Result<EditOutcome, Refusal>> {
+    let edit = Edit {
+        id,
+        version,
+        user_id,
+        role,
+        action: "edited",
+    };
     let result = with_retry(conn, async |conn| {
         conn.transaction::<_, DieselError, _>(async |conn| {
-            let Some(current) = lock(conn, id).await? else {
-                return Ok(Err(Refusal::NotFound));
-            };
-            let theirs = current.fields();
-            let base = if version == current.version {
-                theirs.clone()
-            } else {
-                match snapshot(conn, id, version).await? {
-                    Some(base) if version < current.version => base,
-                    _ => {
-                        return Ok(Err(invalid(
-                            "version",
-                            "This form is from an unknown version of the vehicle; reload the page.",
-                        )));
-                    }
-                }
-            };
-            let merged = match merge(&base, &theirs, mine) {
-                Ok(m) => m,
-                Err(conflicts) => {
-                    return Ok(Ok(EditOutcome::Conflict {
-                        proposal: Box::new(proposal(&base, &theirs, mine)),
-                        current: Box::new(current),
-                        conflicts,
-                    }));
-                }
-            };
-            if let Some(problem) = theirs.status.change_problem(merged.status, role) {
-                return Ok(Err(invalid(VehicleField::Status.name(), problem)));
-            }
-            if merged == theirs {
-                return Ok(Ok(EditOutcome::Unchanged));
-            }
-            let next = current.version + 1;
-            let updated = diesel::update(
-                vehicles::table
-                    .filter(vehicles::id.eq(id))
-                    .filter(vehicles::version.eq(current.version)),
-            )
-            .set((
-                EditedColumns::from(&merged),
-                vehicles::updated_at.eq(diesel::dsl::now),
-                vehicles::updated_by.eq(user_id),
-                vehicles::version.eq(next),
-            ))
-            .execute(conn)
-            .await?;
-            if updated != 1 {
-                // Cannot happen under the row lock; never save onto another version.
-                return Err(DieselError::RollbackTransaction);
-            }
-            write_history(
-                conn,
-                id,
-                next,
-                user_id,
-                "edited",
-                &merged,
-                merged.changes_from(&theirs),
-            )
-            .await?;
-            let merged_from_others = if version == current.version {
-                Vec::new()
-            } else {
-                base.changed_fields(&theirs)
-            };
-            Ok(Ok(EditOutcome::Saved {
-                version: next,
-                merged: merged_from_others,
-            }))
+            apply_edit(conn, &edit, |_| mine.clone()).await
         })
         .await
     })
@@ -242,6 +192,117 @@ pub async fn save_edit(
             None => Err(e),
         },
         ok => ok,
+    }
+}
+
+/// One change of one vehicle by one person: which vehicle, the version the
+/// change was made from, and the word its history row carries ("edited",
+/// "imported", "bulk change").
+#[derive(Clone, Copy, Debug)]
+pub struct Edit<'a> {
+    pub id: i64,
+    pub version: i32,
+    pub user_id: i64,
+    pub role: Role,
+    pub action: &'a str,
+}
+
+/// The heart of `save_edit`, inside the caller's transaction: locks the row,
+/// makes "mine" from the fields as they were at `edit.version` (the base),
+/// and saves it by the three-way rules. For an import (many vehicles, one
+/// transaction) and bulk changes (a change made from the version a list
+/// showed: `make_mine` gets that version's fields). A unique violation
+/// comes back as the database error; see `Refusal::from_unique_violation`.
+pub async fn apply_edit(
+    conn: &mut AsyncPgConnection,
+    edit: &Edit<'_>,
+    make_mine: impl FnOnce(&VehicleFields) -> VehicleFields,
+) -> QueryResult<Result<EditOutcome, Refusal>> {
+    let Edit {
+        id,
+        version,
+        user_id,
+        role,
+        action,
+    } = *edit;
+    let Some(current) = lock(conn, id).await? else {
+        return Ok(Err(Refusal::NotFound));
+    };
+    let theirs = current.fields();
+    let base = if version == current.version {
+        theirs.clone()
+    } else {
+        match snapshot(conn, id, version).await? {
+            Some(base) if version < current.version => base,
+            _ => {
+                return Ok(Err(invalid(
+                    "version",
+                    "This form is from an unknown version of the vehicle; reload the page.",
+                )));
+            }
+        }
+    };
+    let mine = make_mine(&base);
+    let merged = match merge(&base, &theirs, &mine) {
+        Ok(m) => m,
+        Err(conflicts) => {
+            return Ok(Ok(EditOutcome::Conflict {
+                proposal: Box::new(proposal(&base, &theirs, &mine)),
+                current: Box::new(current),
+                conflicts,
+            }));
+        }
+    };
+    if let Some(problem) = theirs.status.change_problem(merged.status, role) {
+        return Ok(Err(invalid(VehicleField::Status.name(), problem)));
+    }
+    if merged == theirs {
+        return Ok(Ok(EditOutcome::Unchanged));
+    }
+    let next = current.version + 1;
+    let updated = diesel::update(
+        vehicles::table
+            .filter(vehicles::id.eq(id))
+            .filter(vehicles::version.eq(current.version)),
+    )
+    .set((
+        EditedColumns::from(&merged),
+        vehicles::updated_at.eq(diesel::dsl::now),
+        vehicles::updated_by.eq(user_id),
+        vehicles::version.eq(next),
+    ))
+    .execute(conn)
+    .await?;
+    if updated != 1 {
+        // Cannot happen under the row lock; never save onto another version.
+        return Err(DieselError::RollbackTransaction);
+    }
+    write_history(
+        conn,
+        id,
+        next,
+        user_id,
+        action,
+        &merged,
+        merged.changes_from(&theirs),
+    )
+    .await?;
+    let merged_from_others = if version == current.version {
+        Vec::new()
+    } else {
+        base.changed_fields(&theirs)
+    };
+    Ok(Ok(EditOutcome::Saved {
+        version: next,
+        merged: merged_from_others,
+    }))
+}
+
+impl Refusal {
+    /// A unique violation (stock number, VIN in stock) as the field it
+    /// concerns; none for any other error.
+    pub fn from_unique_violation(err: &DieselError) -> Option<Self> {
+        unique_violation(err).map(Refusal::Invalid)
     }
 }
 

@@ -19,7 +19,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 
 pub use cached::{ESTIMATE_FOR, Estimates, MAKES_FOR, Makes};
 pub(crate) use changes::set_status;
-pub use changes::{ArchiveOutcome, EditOutcome, Refusal, archive, create, save_edit};
+pub use changes::{
+    ArchiveOutcome, Edit, EditOutcome, Refusal, apply_edit, archive, create, create_as, save_edit,
+};
 pub use history::{FieldChange, HistoryEntry, history};
 pub use listing::{
     COUNT_CAP, Cursor, ListFilter, Listing, Sort, SortKey, StatusFilter, Total, VehicleRow,
