@@ -25,4 +25,4 @@ pub use password::{NewPassword, PasswordProblem};
 pub use person_name::PersonName;
 pub use role::Role;
 pub use sale::PaymentMethod;
-pub use vehicle::{Condition, Status, VehicleField, VehicleFields, VehicleForm};
+pub use vehicle::{BulkAction, Condition, Status, VehicleField, VehicleFields, VehicleForm};

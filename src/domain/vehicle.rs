@@ -3,6 +3,7 @@
 //! people edit one vehicle without losing either's work (SPEC §5.1) each have
 //! a module below.
 
+pub mod bulk;
 mod condition;
 mod field;
 mod merge;
@@ -11,6 +12,7 @@ mod status;
 use chrono::{Datelike as _, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+pub use bulk::BulkAction;
 pub use condition::Condition;
 pub use field::VehicleField;
 pub use merge::{Conflict, merge, proposal};

@@ -79,6 +79,7 @@ pub fn table() -> Vec<RouteDef> {
         GET  "/vehicles.csv"            VIEWER => vehicles::csv::export;
         GET  "/vehicles/new"            EDITOR => vehicles::edit::new;
         POST "/vehicles"                EDITOR => vehicles::edit::create;
+        POST "/vehicles/bulk"           EDITOR => vehicles::bulk::bulk;
         GET  "/vehicles/{id}"           VIEWER => vehicles::show::show;
         GET  "/vehicles/{id}/edit"      EDITOR => vehicles::edit::edit;
         POST "/vehicles/{id}"           EDITOR => vehicles::edit::update;

@@ -46,6 +46,7 @@ const EXPECTED: &[(&str, &str, Least)] = &[
     ("GET", "/vehicles", Viewer),
     ("GET", "/vehicles.csv", Viewer),
     ("GET", "/vehicles/new", Editor),
+    ("POST", "/vehicles/bulk", Editor),
     ("POST", "/vehicles", Editor),
     ("GET", "/vehicles/{id}", Viewer),
     ("GET", "/vehicles/{id}/edit", Editor),

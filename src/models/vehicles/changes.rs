@@ -20,7 +20,7 @@ use crate::{
     db::with_retry,
     domain::{
         Condition, FieldErrors, Role, Status, VehicleField,
-        vehicle::{Conflict, VehicleFields, merge, proposal},
+        vehicle::{BulkAction, Conflict, VehicleFields, merge, proposal},
     },
     schema::vehicles,
 };
@@ -181,7 +181,7 @@ pub async fn save_edit(
     };
     let result = with_retry(conn, async |conn| {
         conn.transaction::<_, DieselError, _>(async |conn| {
-            apply_edit(conn, &edit, |_| mine.clone()).await
+            apply_edit(conn, &edit, |_| Ok(mine.clone())).await
         })
         .await
     })
@@ -211,12 +211,12 @@ pub struct Edit<'a> {
 /// makes "mine" from the fields as they were at `edit.version` (the base),
 /// and saves it by the three-way rules. For an import (many vehicles, one
 /// transaction) and bulk changes (a change made from the version a list
-/// showed: `make_mine` gets that version's fields). A unique violation
+/// showed: `make_mine` gets that version's fields, and may refuse). A unique violation
 /// comes back as the database error; see `Refusal::from_unique_violation`.
 pub async fn apply_edit(
     conn: &mut AsyncPgConnection,
     edit: &Edit<'_>,
-    make_mine: impl FnOnce(&VehicleFields) -> VehicleFields,
+    make_mine: impl FnOnce(&VehicleFields) -> Result<VehicleFields, Refusal>,
 ) -> QueryResult<Result<EditOutcome, Refusal>> {
     let Edit {
         id,
@@ -242,7 +242,10 @@ pub async fn apply_edit(
             }
         }
     };
-    let mine = make_mine(&base);
+    let mine = match make_mine(&base) {
+        Ok(mine) => mine,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
     let merged = match merge(&base, &theirs, &mine) {
         Ok(m) => m,
         Err(conflicts) => {
@@ -373,4 +376,114 @@ pub(crate) async fn set_status(
         after.changes_from(&before),
     )
     .await
+}
+
+/// What became of one vehicle of a bulk change.
+#[derive(Debug)]
+pub enum BulkOutcome {
+    /// Saved as `version`; `merged` names fields someone else had changed
+    /// since the list was shown (kept, alongside this change).
+    Changed {
+        version: i32,
+        merged: Vec<VehicleField>,
+    },
+    /// It already was so.
+    Unchanged,
+    /// Someone changed the same field meanwhile: nothing saved.
+    Conflict(Vec<Conflict>),
+    /// A rule refused it (a sold vehicle's status, a price below zero…).
+    Refused(String),
+    NotFound,
+}
+
+/// Makes `action` to one vehicle, on the `version` the list showed: the
+/// same three-way rules as an edit (SPEC §5.1), one transaction and one
+/// history row ("bulk change", or "archived") per vehicle, so one refusal
+/// never holds back the others.
+pub async fn bulk_change(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    version: i32,
+    user_id: i64,
+    role: Role,
+    action: &BulkAction,
+) -> QueryResult<BulkOutcome> {
+    let edit = Edit {
+        id,
+        version,
+        user_id,
+        role,
+        action: "bulk change",
+    };
+    with_retry(conn, async |conn| {
+        conn.transaction::<_, DieselError, _>(async |conn| {
+            if *action == BulkAction::Archive {
+                return archive_on(conn, &edit).await;
+            }
+            let outcome = apply_edit(conn, &edit, |base| {
+                action
+                    .apply(base)
+                    .map_err(|m| invalid(VehicleField::ListPrice.name(), m))
+            })
+            .await?;
+            Ok(match outcome {
+                Ok(EditOutcome::Saved { version, merged }) => {
+                    BulkOutcome::Changed { version, merged }
+                }
+                Ok(EditOutcome::Unchanged) => BulkOutcome::Unchanged,
+                Ok(EditOutcome::Conflict { conflicts, .. }) => BulkOutcome::Conflict(conflicts),
+                Err(Refusal::NotFound) => BulkOutcome::NotFound,
+                Err(Refusal::Invalid(errors)) => BulkOutcome::Refused(
+                    errors
+                        .summary()
+                        .into_iter()
+                        .next()
+                        .map_or_else(String::new, |l| l.message.to_string()),
+                ),
+            })
+        })
+        .await
+    })
+    .await
+}
+
+/// Archiving as part of a bulk change: a status move of its own (as the
+/// Archive button), refused for a sold vehicle, and reported, not made,
+/// when someone changed the status since the list was shown.
+async fn archive_on(conn: &mut AsyncPgConnection, edit: &Edit<'_>) -> QueryResult<BulkOutcome> {
+    let Some(current) = lock(conn, edit.id).await? else {
+        return Ok(BulkOutcome::NotFound);
+    };
+    match current.status {
+        Status::Archived => return Ok(BulkOutcome::Unchanged),
+        Status::Sold => {
+            return Ok(BulkOutcome::Refused(
+                "It is sold: void its sale first if it should come off the books.".into(),
+            ));
+        }
+        _ => {}
+    }
+    if edit.version != current.version {
+        let base = match snapshot(conn, edit.id, edit.version).await? {
+            Some(base) if edit.version < current.version => base,
+            _ => {
+                return Ok(BulkOutcome::Refused(
+                    "The list showed an unknown version of it; reload the list.".into(),
+                ));
+            }
+        };
+        if base.status != current.status {
+            return Ok(BulkOutcome::Conflict(vec![Conflict {
+                field: VehicleField::Status,
+                base: base.status.label().to_string(),
+                theirs: current.status.label().to_string(),
+                mine: Status::Archived.label().to_string(),
+            }]));
+        }
+    }
+    set_status(conn, &current, Status::Archived, edit.user_id, "archived").await?;
+    Ok(BulkOutcome::Changed {
+        version: current.version + 1,
+        merged: Vec::new(),
+    })
 }

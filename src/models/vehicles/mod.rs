@@ -20,7 +20,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 pub use cached::{ESTIMATE_FOR, Estimates, MAKES_FOR, Makes};
 pub(crate) use changes::set_status;
 pub use changes::{
-    ArchiveOutcome, Edit, EditOutcome, Refusal, apply_edit, archive, create, create_as, save_edit,
+    ArchiveOutcome, BulkOutcome, Edit, EditOutcome, Refusal, apply_edit, archive, bulk_change,
+    create, create_as, save_edit,
 };
 pub use history::{FieldChange, HistoryEntry, history};
 pub use listing::{
@@ -109,4 +110,14 @@ pub(crate) async fn lock(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<O
         .first(conn)
         .await
         .optional()
+}
+
+/// The vehicles with these ids (those that exist), in no particular order.
+pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<Vehicle>> {
+    use diesel::ExpressionMethods as _;
+    vehicles::table
+        .filter(vehicles::id.eq_any(ids))
+        .select(Vehicle::as_select())
+        .load(conn)
+        .await
 }

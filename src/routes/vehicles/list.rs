@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     auth::Viewer,
+    domain::vehicle::bulk,
     domain::{Role, Status, photo::Size, text},
     models::photos::{self, Covers},
     models::vehicles::{self, Cursor, ListFilter, Sort, SortKey, StatusFilter, Total, VehicleRow},
@@ -251,6 +252,11 @@ struct ListPage {
     csv_url: String,
     can_add: bool,
     filtered: bool,
+    /// What the ticked rows may be given (editors; archiving for admins);
+    /// none for a viewer, who sees no tick boxes.
+    bulk_actions: Vec<(&'static str, &'static str)>,
+    /// This view, first page: where a bulk change's summary leads back to.
+    here: String,
 }
 
 fn header(
@@ -413,6 +419,14 @@ pub async fn list(
             csv_url: query.csv_url(),
             can_add: user.role.allows(Role::Editor),
             filtered,
+            bulk_actions: bulk::ACTIONS
+                .into_iter()
+                .filter(|(action, _)| match *action {
+                    "archive" => user.role == Role::Admin,
+                    _ => user.role.allows(Role::Editor),
+                })
+                .collect(),
+            here: query.url(sort, &[]),
         },
     ))
 }

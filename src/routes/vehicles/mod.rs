@@ -2,6 +2,7 @@
 //! archive, CSV export, photos.
 
 pub mod archive;
+pub mod bulk;
 pub mod csv;
 pub mod edit;
 pub mod list;

@@ -133,14 +133,14 @@ pub fn edit_form_from(html: &str) -> Vec<(&'static str, String)> {
     out
 }
 
-/// The stock numbers (first column) of the rows of the inventory list page,
-/// in the order shown.
+/// The stock numbers (the first column after an editor's tick boxes) of
+/// the rows of the inventory list page, in the order shown.
 pub fn listed_stock_numbers(html: &str) -> Vec<String> {
     let page = Html::parse(html);
     page.select("table.data tbody tr")
         .iter()
         .map(|row| {
-            row.first("td")
+            row.first("td.stock")
                 .map(|cell| cell.text())
                 .unwrap_or_else(|| panic!("a row without cells: {row:?}"))
         })
