@@ -60,8 +60,18 @@ static DEAL_JS: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// The inventory's "Tick all on this page" (`static/bulk.js`).
+static BULK_JS: LazyLock<Asset> = LazyLock::new(|| {
+    asset(
+        "bulk",
+        "js",
+        include_bytes!("../../static/bulk.js"),
+        "text/javascript; charset=utf-8",
+    )
+});
+
 static ASSETS: LazyLock<Vec<&'static Asset>> =
-    LazyLock::new(|| vec![&*CSS, &*JS, &*PRINT_JS, &*DEAL_JS]);
+    LazyLock::new(|| vec![&*CSS, &*JS, &*PRINT_JS, &*DEAL_JS, &*BULK_JS]);
 
 pub fn css_url() -> &'static str {
     &CSS.url
@@ -77,6 +87,10 @@ pub fn print_js_url() -> &'static str {
 
 pub fn deal_js_url() -> &'static str {
     &DEAL_JS.url
+}
+
+pub fn bulk_js_url() -> &'static str {
+    &BULK_JS.url
 }
 
 /// `GET /static/{name}`.

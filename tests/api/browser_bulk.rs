@@ -28,6 +28,15 @@ async fn an_editor_ticks_rows_changes_their_price_and_reads_the_summary() {
     let b = open_browser(&driver, 820, 1000).await;
     sign_in_browser(&b, &app, "lena@dealer.example").await;
     b.goto(&app.url("/vehicles")).await.unwrap();
+    // With a script: tick all on this page, and the button counts them.
+    click(&b, "#tick-all").await;
+    let apply = text_of(&b, "#bulk button[type=submit]").await;
+    assert_eq!(apply, "Apply to ticked (3)");
+    click(&b, "#tick-all").await;
+    assert_eq!(
+        text_of(&b, "#bulk button[type=submit]").await,
+        "Apply to ticked"
+    );
     // The whole cell is the tick's target, as a finger needs.
     click(&b, &format!("tr[data-vehicle=\"{a}\"] td.tick label")).await;
     click(&b, &format!("#tick-{b_id}")).await;
@@ -38,6 +47,10 @@ async fn an_editor_ticks_rows_changes_their_price_and_reads_the_summary() {
         .await
         .unwrap();
     fill(&b, "#bulk-value", "-5%").await;
+    assert_eq!(
+        text_of(&b, "#bulk button[type=submit]").await,
+        "Apply to ticked (2)"
+    );
     shot(&b, "bulk-ticked-820.png").await;
     click(&b, "#bulk button[type=submit]").await;
     wait_for_url(&b, "/vehicles/bulk").await;

@@ -257,6 +257,7 @@ struct ListPage {
     bulk_actions: Vec<(&'static str, &'static str)>,
     /// This view, first page: where a bulk change's summary leads back to.
     here: String,
+    bulk_js: &'static str,
 }
 
 fn header(
@@ -427,6 +428,7 @@ pub async fn list(
                 })
                 .collect(),
             here: query.url(sort, &[]),
+            bulk_js: crate::web::assets::bulk_js_url(),
         },
     ))
 }
