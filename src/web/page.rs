@@ -71,6 +71,19 @@ pub struct Page {
     /// dealership's for a signed-in person. Pages for signed-out visitors
     /// show no times.
     pub tz: chrono_tz::Tz,
+    /// The dealership's name (its settings), beside the PCN mark.
+    pub dealer: String,
+}
+
+/// What the top bar shows beside the PCN mark: the dealership's name, less
+/// a "PCN" it starts with (the defaults' "PCN Dealership" stays as it was).
+fn dealer_name(name: &str) -> String {
+    let rest = name.strip_prefix("PCN ").unwrap_or(name).trim();
+    if rest.is_empty() {
+        "Dealership".into()
+    } else {
+        rest.into()
+    }
 }
 
 impl Page {
@@ -92,6 +105,7 @@ impl Page {
                 .format("%Y-%m-%dT%H:%M:%S%.6fZ")
                 .to_string(),
             tz: current.map_or(chrono_tz::UTC, |c| c.tz),
+            dealer: dealer_name(&crate::web::dealership::current().name),
         }
     }
 
@@ -107,6 +121,7 @@ impl Page {
             js: assets::js_url(),
             drawn_at: String::new(),
             tz: chrono_tz::UTC,
+            dealer: dealer_name(&crate::web::dealership::current().name),
         }
     }
 

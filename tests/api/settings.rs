@@ -69,6 +69,7 @@ async fn saved_settings_come_back_and_every_page_shows_money_and_dates_their_way
     let form = page(&app, &app.client, "/admin/settings").await;
     assert_eq!(form.field("name").as_deref(), Some("PCN Dealership"));
     assert_eq!(form.field("version").as_deref(), Some("0"));
+    assert_eq!(form.one(".brand").text(), "PCN Dealership");
 
     let r = app
         .post("/admin/settings", &refs(&settings_form("0")))
@@ -81,6 +82,8 @@ async fn saved_settings_come_back_and_every_page_shows_money_and_dates_their_way
         assert_eq!(form.field(field), Some(value.clone()), "{field}");
     }
     assert!(form.text().contains("Settings saved."));
+    // The top bar carries the dealership's name, on every page.
+    assert_eq!(form.one(".brand").text(), "PCN Lakeside Motors");
     let vehicle = page(&app, &app.client, &format!("/vehicles/{id}")).await;
     assert_eq!(detail(&vehicle, "List price"), "21,500.00 €");
     assert_eq!(detail(&vehicle, "Received"), "01/10/2026");
