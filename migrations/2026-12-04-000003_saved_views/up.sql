@@ -5,7 +5,7 @@
 -- as before.
 CREATE TABLE saved_views (
     id         BIGSERIAL   PRIMARY KEY,
-    owner_id   BIGINT      NOT NULL REFERENCES users (id),
+    owner_id   BIGINT      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     list       TEXT        NOT NULL CHECK (list IN ('vehicles', 'sales')),
     name       TEXT        NOT NULL CHECK (char_length(name) BETWEEN 1 AND 60 AND name = btrim(name)),
     query      TEXT        NOT NULL CHECK (length(query) <= 2000 AND query NOT LIKE '?%'),

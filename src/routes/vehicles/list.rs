@@ -2,18 +2,20 @@
 //! pagination (no OFFSET), a capped count labelled honestly.
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::{
     app::AppState,
     auth::Viewer,
-    domain::{Role, Status, photo::Size, text},
+    domain::{Role, Status, photo::Size, saved_view::ViewList, text},
     models::photos::{self, Covers},
     models::vehicles::{self, Cursor, ListFilter, Sort, SortKey, StatusFilter, Total, VehicleRow},
     web::{AppError, Page, SortHeader, cursor, filters, render},
 };
+
+use crate::routes::saved_views::{self, ViewsBox};
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -251,6 +253,8 @@ struct ListPage {
     csv_url: String,
     can_add: bool,
     filtered: bool,
+    /// The saved views beside the filters.
+    views: ViewsBox,
 }
 
 fn header(
@@ -278,6 +282,7 @@ fn header(
 }
 
 pub async fn list(
+    req: HttpRequest,
     user: Viewer,
     session: Session,
     state: web::Data<AppState>,
@@ -310,6 +315,8 @@ pub async fn list(
     };
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let covers = photos::covers(&mut conn, &ids).await?;
+    let views =
+        saved_views::beside(&mut conn, ViewList::Vehicles, &user, req.query_string()).await?;
     drop(conn);
     // Read again from the primary, never the replica: a replica a moment
     // behind would keep a new make out of the filter for the whole 30 s.
@@ -413,6 +420,7 @@ pub async fn list(
             csv_url: query.csv_url(),
             can_add: user.role.allows(Role::Editor),
             filtered,
+            views,
         },
     ))
 }
