@@ -34,6 +34,7 @@ mod proxy;
 mod routes;
 mod sale_safeguards;
 mod sales;
+mod saved_views;
 mod scale_out;
 mod schema;
 mod search;
