@@ -182,7 +182,8 @@ pub async fn create(
 
 #[derive(Deserialize)]
 pub struct DeleteForm {
-    /// The filter of the page the button was on: where to go back to.
+    /// The list and filter of the page the button was on: where to go back.
+    list: Option<String>,
     query: Option<String>,
 }
 
@@ -194,11 +195,25 @@ pub async fn delete(
     form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    let form = form.into_inner();
+    let list = form
+        .list
+        .as_deref()
+        .and_then(ViewList::parse)
+        .unwrap_or(ViewList::Vehicles);
+    let back =
+        |list: ViewList| list.link(&list.normalise(form.query.as_deref().unwrap_or_default()));
     let mut conn = user.db(&state).await?;
-    // Someone else's personal view is not there for this connection at all.
-    let view = saved_views::find(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    // A view deleted meanwhile (a second tab) and someone else's personal
+    // view, which this connection cannot see, get the same answer: the
+    // list, as it was, saying the view is not there.
+    let gone = || {
+        Flash::info("That saved view is no longer there.").set(&session);
+        Ok(see_other(&back(list)))
+    };
+    let Some(view) = saved_views::find(&mut conn, id).await? else {
+        return gone();
+    };
     if !may_delete(&view, &user) {
         return Err(AppError::Forbidden(if view.shared {
             "Only an admin can delete a shared view."
@@ -207,12 +222,9 @@ pub async fn delete(
         }));
     }
     if saved_views::delete(&mut conn, id).await? == 0 {
-        return Err(AppError::NotFound);
+        return gone();
     }
     tracing::info!(view_id = id, user_id = user.id, "view deleted");
     Flash::success(format!("Deleted the view “{}”.", view.name)).set(&session);
-    let back = view
-        .list
-        .normalise(form.into_inner().query.as_deref().unwrap_or_default());
-    Ok(see_other(&view.list.link(&back)))
+    Ok(see_other(&back(view.list)))
 }

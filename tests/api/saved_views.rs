@@ -296,12 +296,15 @@ async fn nobody_deletes_someone_elses_personal_view() {
     for role in ["viewer", "admin"] {
         let c = app.second_user(role).await;
         let r = app
-            .post_with(&c, &format!("/views/{mine}/delete"), &[])
+            .post_with(&c, &format!("/views/{mine}/delete"), &[("list", "sales")])
             .await;
-        assert_eq!(
-            r.status(),
-            StatusCode::NOT_FOUND,
-            "{role}: not theirs to see"
+        // Not theirs to see: the same answer as a view already deleted.
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{role}");
+        assert_eq!(location(&r), "/sales");
+        let sales = page(&app, &c, "/sales").await;
+        assert!(
+            sales.contains("That saved view is no longer there."),
+            "{role}"
         );
         assert!(views_on(&page(&app, &c, "/vehicles").await).is_empty());
     }
