@@ -15,9 +15,11 @@ CREATE TABLE saved_views (
 -- One name once: among a person's own views of a list, and among the
 -- shared views of a list (whoever of the admins saved them). A personal
 -- view may share its name with a shared one. Case does not make a name new.
--- These two also serve the list pages' read (`list`, and shared or own).
 CREATE UNIQUE INDEX saved_views_personal_name ON saved_views (owner_id, list, lower(name)) WHERE NOT shared;
 CREATE UNIQUE INDEX saved_views_shared_name ON saved_views (list, lower(name)) WHERE shared;
+-- A list page reads `list = $1 AND (shared OR owner_id = $2)`: the shared
+-- ones through the index above, one's own through this one.
+CREATE INDEX saved_views_list_owner_idx ON saved_views (list, owner_id);
 
 -- Whose is it (see 2026-11-30-000001_roles): everyone signed in reads the
 -- shared views and their own, and saves and deletes their own personal

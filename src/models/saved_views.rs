@@ -47,7 +47,7 @@ const COLUMNS: Columns = (
 const SHOWN: i64 = 200;
 
 /// The views of `list` that `user` sees: the shared ones first, then their
-/// own, each by name. One query on the two partial indexes.
+/// own, each by name. One query, on the migration's indexes.
 pub async fn visible(
     conn: &mut AsyncPgConnection,
     list: ViewList,
@@ -55,11 +55,9 @@ pub async fn visible(
 ) -> QueryResult<Vec<SavedView>> {
     saved_views::table
         .filter(saved_views::list.eq(list))
-        .filter(
-            saved_views::shared
-                .eq(true)
-                .or(saved_views::owner_id.eq(user)),
-        )
+        // `shared` itself, not `shared = $n`: a bound value would keep the
+        // planner from the partial index of shared views.
+        .filter(saved_views::shared.or(saved_views::owner_id.eq(user)))
         .order((
             saved_views::shared.desc(),
             saved_views::name.asc(),
