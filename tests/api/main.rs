@@ -11,6 +11,7 @@ mod browser_layout;
 mod browser_photos;
 mod browser_receipts;
 mod browser_search;
+mod browser_views;
 mod cli;
 mod csrf;
 mod db_roles;
