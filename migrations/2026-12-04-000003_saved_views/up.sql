@@ -8,7 +8,7 @@ CREATE TABLE saved_views (
     owner_id   BIGINT      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     list       TEXT        NOT NULL CHECK (list IN ('vehicles', 'sales')),
     name       TEXT        NOT NULL CHECK (char_length(name) BETWEEN 1 AND 60 AND name = btrim(name)),
-    query      TEXT        NOT NULL CHECK (length(query) <= 2000 AND query NOT LIKE '?%'),
+    query      TEXT        NOT NULL CHECK (length(query) <= 8000 AND query NOT LIKE '?%'),
     shared     BOOLEAN     NOT NULL DEFAULT false,
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );

@@ -14,6 +14,9 @@ use super::{
 pub const MAX_PERSONAL: i64 = 50;
 /// A name's length in characters (the database checks it too).
 pub const NAME_MAX: usize = 60;
+/// The longest normalised query, in bytes, as the database checks it: every
+/// parameter at its 100 characters, each a 4-byte character sent as 12.
+pub const QUERY_MAX: usize = 8000;
 
 choice! {
     /// The lists a view can be saved from.
@@ -128,6 +131,24 @@ mod tests {
         );
         assert_eq!(s.link(""), "/sales");
         assert_eq!(v.link("q=x"), "/vehicles?q=x");
+    }
+
+    #[test]
+    fn the_longest_filter_fits_what_the_database_keeps() {
+        let wide = "😀".repeat(500);
+        for list in ViewList::ALL {
+            let raw: String = list
+                .params()
+                .iter()
+                .map(|p| format!("{p}={wide}&"))
+                .collect();
+            let query = list.normalise(&raw);
+            assert!(
+                query.len() > 1000 && query.len() <= QUERY_MAX,
+                "{}",
+                query.len()
+            );
+        }
     }
 
     #[test]
