@@ -13,14 +13,13 @@ use crate::{
     auth::Viewer,
     domain::{FieldErrors, Money, saved_view::ViewList, text},
     models::sales::{self, ListTotals, SaleRow, SalesFilter, SalesSort, SalesSortKey},
+    routes::saved_views::{self, ViewsBox},
     web::{
         AppError, Page, SortHeader,
         csv::{self, Batch},
         cursor, filters, render,
     },
 };
-
-use crate::routes::saved_views::{self, ViewsBox};
 
 const PAGE_SIZE: i64 = 50;
 

@@ -12,10 +12,9 @@ use crate::{
     domain::{Role, Status, photo::Size, saved_view::ViewList, text},
     models::photos::{self, Covers},
     models::vehicles::{self, Cursor, ListFilter, Sort, SortKey, StatusFilter, Total, VehicleRow},
+    routes::saved_views::{self, ViewsBox},
     web::{AppError, Page, SortHeader, cursor, filters, render},
 };
-
-use crate::routes::saved_views::{self, ViewsBox};
 
 pub const PAGE_SIZE: i64 = 50;
 
