@@ -95,6 +95,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    saved_views (id) {
+        id -> Int8,
+        owner_id -> Int8,
+        list -> Text,
+        name -> Text,
+        query -> Text,
+        shared -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Int8,
         token_hash -> Bytea,
@@ -225,6 +237,7 @@ diesel::joinable!(kept_forms -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(sales -> vehicles (vehicle_id));
 diesel::joinable!(sales_daily -> users (salesperson_id));
+diesel::joinable!(saved_views -> users (owner_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sign_in_attempts -> users (user_id));
 diesel::joinable!(user_totp -> users (user_id));
@@ -245,6 +258,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     recovery_codes,
     sales,
     sales_daily,
+    saved_views,
     sessions,
     setup_tokens,
     sign_in_attempts,

@@ -11,6 +11,7 @@ mod person_name;
 pub mod photo;
 mod role;
 pub mod sale;
+pub mod saved_view;
 pub mod search;
 pub mod second_factor;
 pub mod settings;

@@ -33,6 +33,7 @@ pub mod kept_forms;
 pub mod photos;
 pub mod presence;
 pub mod sales;
+pub mod saved_views;
 pub mod second_factor;
 pub mod sessions;
 pub mod settings;

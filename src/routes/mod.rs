@@ -10,6 +10,7 @@ mod invite;
 mod login;
 mod photos;
 mod sales;
+mod saved_views;
 mod setup;
 mod two_factor;
 mod vehicles;
@@ -98,6 +99,8 @@ pub fn table() -> Vec<RouteDef> {
         GET  "/sales/{id}"              VIEWER => sales::show::show;
         POST "/sales/{id}/void"         ADMIN  => sales::show::void;
         GET  "/reports/sales"           VIEWER => sales::report::report;
+        POST "/views"                   VIEWER => saved_views::create;
+        POST "/views/{id}/delete"       VIEWER => saved_views::delete;
         GET  "/admin/users"             ADMIN  => admin::users::list;
         GET  "/admin/users/new"         ADMIN  => admin::users::new;
         POST "/admin/users"             ADMIN  => admin::users::create;

@@ -250,7 +250,8 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// An app with an admin (signed in), an editor, a viewer, four vehicles (one
-/// with two photos), a sale and a voided one.
+/// with two photos), a sale and a voided one, and a saved view (whose
+/// delete button the lists show).
 async fn arrange_admin() -> Run {
     let app = TestApp::spawn().await;
     let id = app.signed_in_as("admin").await;
@@ -271,6 +272,13 @@ async fn arrange_admin() -> Run {
         ],
     )
     .await;
+    let r = app
+        .post(
+            "/views",
+            &[("list", "vehicles"), ("name", "Seed"), ("query", "q=seed")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "save a view");
     let today = chrono::Utc::now().date_naive().to_string();
     let mut sales = Vec::new();
     for v in &vehicles[..2] {

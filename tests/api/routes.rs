@@ -59,6 +59,8 @@ const EXPECTED: &[(&str, &str, Least)] = &[
     ("GET", "/sales/{id}", Viewer),
     ("POST", "/sales/{id}/void", Admin),
     ("GET", "/reports/sales", Viewer),
+    ("POST", "/views", Viewer),
+    ("POST", "/views/{id}/delete", Viewer),
     ("GET", "/admin/users", Admin),
     ("GET", "/admin/users/new", Admin),
     ("POST", "/admin/users", Admin),

@@ -3,7 +3,7 @@
 //! of the filter.
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -11,8 +11,9 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     auth::Viewer,
-    domain::{FieldErrors, Money, text},
+    domain::{FieldErrors, Money, saved_view::ViewList, text},
     models::sales::{self, ListTotals, SaleRow, SalesFilter, SalesSort, SalesSortKey},
+    routes::saved_views::{self, ViewsBox},
     web::{
         AppError, Page, SortHeader,
         csv::{self, Batch},
@@ -132,6 +133,8 @@ struct ListPage {
     first_url: Option<String>,
     csv_url: String,
     filtered: bool,
+    /// The saved views beside the filters.
+    views: ViewsBox,
 }
 
 /// The heading of a column the list sorts by.
@@ -153,6 +156,7 @@ fn heading(
 }
 
 pub async fn list(
+    req: HttpRequest,
     user: Viewer,
     session: Session,
     state: web::Data<AppState>,
@@ -172,6 +176,7 @@ pub async fn list(
         ((Vec::new(), false), None)
     };
     let people = sales::salespeople(&mut conn).await?;
+    let views = saved_views::beside(&mut conn, ViewList::Sales, &user, req.query_string()).await?;
     drop(conn);
     let next_url = rows.last().filter(|_| more).map(|r| {
         q.url(
@@ -226,6 +231,7 @@ pub async fn list(
                 || filter.to.is_some()
                 || filter.salesperson.is_some()
                 || filter.customer.is_some(),
+            views,
         },
     ))
 }

@@ -2,7 +2,7 @@
 //! pagination (no OFFSET), a capped count labelled honestly.
 
 use actix_session::Session;
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -10,9 +10,10 @@ use crate::{
     app::AppState,
     auth::Viewer,
     domain::vehicle::bulk,
-    domain::{Role, Status, photo::Size, text},
+    domain::{Role, Status, photo::Size, saved_view::ViewList, text},
     models::photos::{self, Covers},
     models::vehicles::{self, Cursor, ListFilter, Sort, SortKey, StatusFilter, Total, VehicleRow},
+    routes::saved_views::{self, ViewsBox},
     web::{AppError, Page, SortHeader, cursor, filters, render},
 };
 
@@ -258,6 +259,8 @@ struct ListPage {
     /// This view, first page: where a bulk change's summary leads back to.
     here: String,
     bulk_js: &'static str,
+    /// The saved views beside the filters.
+    views: ViewsBox,
 }
 
 fn header(
@@ -285,6 +288,7 @@ fn header(
 }
 
 pub async fn list(
+    req: HttpRequest,
     user: Viewer,
     session: Session,
     state: web::Data<AppState>,
@@ -317,6 +321,8 @@ pub async fn list(
     };
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let covers = photos::covers(&mut conn, &ids).await?;
+    let views =
+        saved_views::beside(&mut conn, ViewList::Vehicles, &user, req.query_string()).await?;
     drop(conn);
     // Read again from the primary, never the replica: a replica a moment
     // behind would keep a new make out of the filter for the whole 30 s.
@@ -429,6 +435,7 @@ pub async fn list(
                 .collect(),
             here: query.url(sort, &[]),
             bulk_js: crate::web::assets::bulk_js_url(),
+            views,
         },
     ))
 }

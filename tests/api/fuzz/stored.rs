@@ -52,6 +52,7 @@ pub async fn digest(conn: &mut AsyncPgConnection) -> String {
            (SELECT count(*) FROM users), \
            (SELECT coalesce(string_agg(id || ':' || position, ',' ORDER BY id), '') \
               FROM vehicle_photos), \
+           (SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM saved_views), \
            (SELECT md5(coalesce(string_agg(concat_ws('|', id, email, first_name, last_name, \
               role, active, password_hash), ',' ORDER BY id), '')) FROM users), \
            (SELECT md5(coalesce(string_agg(s::text, ','), '')) FROM dealership_settings s)) AS v",
