@@ -290,7 +290,8 @@ mod tests {
 
     #[test]
     fn whole_file_problems_are_named() {
-        let cases: Vec<(&[u8], fn(&FileProblem) -> bool)> = vec![
+        type Expected = fn(&FileProblem) -> bool;
+        let cases: Vec<(&[u8], Expected)> = vec![
             (b"", |p| *p == FileProblem::Empty),
             (HEADER.as_bytes(), |p| *p == FileProblem::NoRows),
             (
