@@ -80,7 +80,7 @@ pub fn table() -> Vec<RouteDef> {
         GET  "/vehicles/new"            EDITOR => vehicles::edit::new;
         GET  "/vehicles/import"         EDITOR => vehicles::import::form;
         POST "/vehicles/import"         EDITOR => vehicles::import::preview;
-        GET  "/vehicles/import/{id}"    EDITOR => vehicles::import::result;
+        GET  "/vehicles/import/{id}"    EDITOR => vehicles::import::show;
         POST "/vehicles/import/{id}"    EDITOR => vehicles::import::confirm;
         POST "/vehicles"                EDITOR => vehicles::edit::create;
         GET  "/vehicles/{id}"           VIEWER => vehicles::show::show;

@@ -38,17 +38,27 @@ async fn upload(app: &TestApp, bytes: Vec<u8>) -> Response {
     upload_with(app, &app.client, bytes).await
 }
 
-/// Uploads `bytes`, which must preview (200); returns the page.
-async fn preview(app: &TestApp, bytes: Vec<u8>) -> Html {
-    let r = upload(app, bytes).await;
+/// Uploads `bytes` as `c`, which must be kept for a preview (303 to it);
+/// returns the preview page.
+async fn preview_with(app: &TestApp, c: &reqwest::Client, bytes: Vec<u8>) -> Html {
+    let r = upload_with(app, c, bytes).await;
     let status = r.status();
-    let html = Html::parse(&r.text().await.unwrap());
-    assert_eq!(status, StatusCode::OK, "preview refused: {}", html.text());
-    html
+    if status != StatusCode::SEE_OTHER {
+        let text = Html::parse(&r.text().await.unwrap()).text();
+        panic!("preview refused ({status}): {text}");
+    }
+    let r = app.get_with(c, &location(&r)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    Html::parse(&r.text().await.unwrap())
+}
+
+async fn preview(app: &TestApp, bytes: Vec<u8>) -> Html {
+    preview_with(app, &app.client, bytes).await
 }
 
 fn confirm_url(page: &Html) -> String {
-    page.one("form.import-confirm")
+    page.first("form.import-confirm")
+        .unwrap_or_else(|| panic!("no confirm form: {}", page.text()))
         .attr("action")
         .expect("a confirm form")
 }
@@ -297,14 +307,7 @@ async fn viewers_and_requests_without_the_token_are_refused() {
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // The confirmation is a form of its own, with its own token.
-    let html = Html::parse(
-        &upload_with(&app, &editor, bytes)
-            .await
-            .text()
-            .await
-            .unwrap(),
-    );
-    let url = confirm_url(&html);
+    let url = confirm_url(&preview_with(&app, &editor, bytes).await);
     let r = editor
         .post(app.url(&url))
         .form(&[("x", "1")])
@@ -312,12 +315,15 @@ async fn viewers_and_requests_without_the_token_are_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    // Nobody else's preview can be confirmed, or seen.
+    // Nobody else's preview can be confirmed, or seen: to them it is gone.
     let other = app.second_user("admin").await;
-    assert_eq!(
-        app.post_with(&other, &url, &[]).await.status(),
-        StatusCode::NOT_FOUND
-    );
+    for r in [
+        app.post_with(&other, &url, &[]).await,
+        app.get_with(&other, &url).await,
+    ] {
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&r), "/vehicles/import");
+    }
     assert_eq!(count(&app, "vehicles").await, 0);
 }
 

@@ -1,8 +1,9 @@
 //! Importing vehicles from CSV (issue #14 §2): `GET /vehicles/import` (the
 //! upload form), `POST /vehicles/import` (multipart: the form's token, then
-//! `file`) answers a preview and writes nothing but the kept preview;
-//! `POST /vehicles/import/{id}` confirms it (every row in one transaction,
-//! or none), and `GET /vehicles/import/{id}` shows what it did.
+//! `file`) keeps the preview and writes nothing else (or answers 422 with
+//! each bad row's problems beside it); `GET /vehicles/import/{id}` shows the
+//! preview, `POST /vehicles/import/{id}` confirms it (every row in one
+//! transaction, or none), and the same page then shows what it did.
 
 use actix_session::Session;
 use actix_web::{HttpResponse, http::StatusCode, web};
@@ -255,12 +256,10 @@ pub async fn preview(
             })
         })
         .collect();
-    let confirm_url = if any_problem {
-        None
-    } else {
+    if !any_problem {
         let id = imports::keep(&mut conn, user.id, &file_name, &planned).await?;
-        Some(format!("/vehicles/import/{id}"))
-    };
+        return Ok(see_other(&format!("/vehicles/import/{id}")));
+    }
     drop(conn);
     let mut counts = Counts::default();
     let (mut lines, mut shown, mut hidden) = (Vec::new(), 0, 0);
@@ -282,25 +281,19 @@ pub async fn preview(
             }
         }
     }
-    let status = if any_problem {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     Ok(render(
-        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
         &PreviewPage {
             page: page("Import preview", &session, &user),
             file_name,
             counts,
             lines,
             hidden,
-            confirm_url,
+            confirm_url: None,
             stopped: None,
         },
     ))
 }
-
 fn problem_line(row: &Row) -> Line {
     Line {
         line: row.line,
@@ -331,10 +324,10 @@ pub async fn confirm(
         if imports::result(&mut conn, id).await?.is_some() {
             return Ok(see_other(&format!("/vehicles/import/{id}")));
         }
-        return Err(AppError::NotFound);
+        return Ok(gone(&session));
     };
     match imports::confirm(&mut conn, id, user.id, user.role).await? {
-        None => Err(AppError::NotFound),
+        None => Ok(gone(&session)),
         Some(Ok(done)) => {
             tracing::info!(
                 import_id = id,
@@ -391,7 +384,18 @@ pub async fn confirm(
     }
 }
 
-pub async fn result(
+/// An import that is not (or no longer) there: expired, or someone else's.
+fn gone(session: &Session) -> HttpResponse {
+    Flash::info(
+        "That import preview has expired (they are kept for an hour): upload the file again.",
+    )
+    .set(session);
+    see_other("/vehicles/import")
+}
+
+/// The preview of a kept import, with the form that confirms it; once
+/// confirmed, what it did.
+pub async fn show(
     user: Editor,
     session: Session,
     state: web::Data<AppState>,
@@ -399,9 +403,34 @@ pub async fn result(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let mut conn = user.db(&state).await?;
-    let (file_name, rows, done) = imports::result(&mut conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    if let Some((file_name, rows)) = imports::find(&mut conn, id).await? {
+        drop(conn);
+        let mut counts = Counts::default();
+        let (mut lines, mut shown, mut hidden) = (Vec::new(), 0, 0);
+        for row in &rows {
+            count(&mut counts, &row.plan);
+            if listed(&row.plan, &mut shown) {
+                lines.push(line_of(row, String::new(), Vec::new()));
+            } else if !matches!(row.plan, Plan::Unchanged { .. }) {
+                hidden += 1;
+            }
+        }
+        return Ok(render(
+            StatusCode::OK,
+            &PreviewPage {
+                page: page("Import preview", &session, &user),
+                file_name,
+                counts,
+                lines,
+                hidden,
+                confirm_url: Some(format!("/vehicles/import/{id}")),
+                stopped: None,
+            },
+        ));
+    }
+    let Some((file_name, rows, done)) = imports::result(&mut conn, id).await? else {
+        return Ok(gone(&session));
+    };
     drop(conn);
     let left_alone = rows
         .iter()
