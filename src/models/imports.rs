@@ -223,98 +223,212 @@ fn refusal_text(r: &Refusal) -> String {
 
 /// Writes import `id` in one transaction, and what it did: every row or
 /// none. `Ok(None)` when there is no such import (expired, used, another's).
+/// First the fast way (the matched vehicles locked in one query, those
+/// still on their previewed version saved by one statement, the new ones
+/// added by another); should the database refuse a stock number or VIN,
+/// once more row by row, which names the rows.
 pub async fn confirm(
     conn: &mut AsyncPgConnection,
     id: i64,
     user_id: i64,
     role: Role,
 ) -> QueryResult<Option<Result<Done, Stopped>>> {
-    let result = conn
-        .transaction::<_, Abort, _>(async |conn| {
-            let Some((_, rows)) = find(conn, id).await? else {
-                return Ok(None);
-            };
-            let mut done = Done::default();
-            let mut stopped = Stopped {
-                conflict: false,
-                rows: Vec::new(),
-            };
-            for (i, row) in rows.iter().enumerate() {
-                match &row.plan {
-                    Plan::Unchanged { .. } => done.unchanged += 1,
-                    Plan::LeftAlone { .. } => {}
-                    Plan::Add => {
-                        match vehicles::create_as(conn, &row.fields, user_id, "imported").await? {
-                            Ok(_) => done.added += 1,
-                            Err(errors) => stopped
-                                .rows
-                                .push((i, refusal_text(&Refusal::Invalid(errors)))),
-                        }
-                    }
-                    Plan::Update { id, version } => {
-                        let edit = Edit {
+    let mut fast = true;
+    loop {
+        let result = conn
+            .transaction::<_, Abort, _>(async |conn| {
+                let Some((_, rows)) = find(conn, id).await? else {
+                    return Ok(None);
+                };
+                let done = if fast {
+                    write_fast(conn, &rows, user_id, role).await?
+                } else {
+                    write_each(conn, &rows, user_id, role).await?
+                };
+                let json = serde_json::to_value(&done)
+                    .map_err(|e| DieselError::SerializationError(e.into()))?;
+                diesel::update(vehicle_imports::table.find(id))
+                    .set(vehicle_imports::done.eq(json))
+                    .execute(conn)
+                    .await?;
+                Ok(Some(done))
+            })
+            .await;
+        return match result {
+            Ok(done) => Ok(done.map(Ok)),
+            Err(Abort::Stopped(s)) => Ok(Some(Err(s))),
+            Err(Abort::Db(e)) if fast && Refusal::from_unique_violation(&e).is_some() => {
+                fast = false;
+                continue;
+            }
+            Err(Abort::Db(e)) => Err(e),
+        };
+    }
+}
+
+fn stop(stopped: Stopped) -> Result<(), Abort> {
+    if stopped.rows.is_empty() {
+        Ok(())
+    } else {
+        Err(Abort::Stopped(stopped))
+    }
+}
+
+async fn write_fast(
+    conn: &mut AsyncPgConnection,
+    rows: &[Planned],
+    user_id: i64,
+    role: Role,
+) -> Result<Done, Abort> {
+    let mut done = Done::default();
+    let mut stopped = Stopped {
+        conflict: false,
+        rows: Vec::new(),
+    };
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| match r.plan {
+            Plan::Update { id, .. } => Some(id),
+            _ => None,
+        })
+        .collect();
+    // In id order, as any two imports lock them: no deadlock between them.
+    let locked: HashMap<i64, Vehicle> = vehicles_table::table
+        .filter(vehicles_table::id.eq_any(ids))
+        .order(vehicles_table::id)
+        .for_update()
+        .select(Vehicle::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let (mut saving, mut adding) = (Vec::new(), Vec::new());
+    for (i, row) in rows.iter().enumerate() {
+        match &row.plan {
+            Plan::Unchanged { .. } => done.unchanged += 1,
+            Plan::LeftAlone { .. } => {}
+            Plan::Add => adding.push(&row.fields),
+            Plan::Update { id, version } => match locked.get(id) {
+                Some(current) if current.version == *version => {
+                    let theirs = current.fields();
+                    if theirs == row.fields {
+                        done.unchanged += 1;
+                    } else if let Some(problem) =
+                        theirs.status.change_problem(row.fields.status, role)
+                    {
+                        stopped.rows.push((i, problem.to_string()));
+                    } else {
+                        saving.push(vehicles::Saving {
                             id: *id,
                             version: *version,
-                            user_id,
-                            role,
-                            action: "imported",
-                        };
-                        let fields = row.fields.clone();
-                        // A unique violation (a VIN another vehicle has)
-                        // aborts the statement; a savepoint keeps the rest
-                        // of the transaction usable to report every row.
-                        let outcome = conn
-                            .transaction::<_, DieselError, _>(async |conn| {
-                                vehicles::apply_edit(conn, &edit, |_base| fields.clone()).await
-                            })
-                            .await;
-                        match outcome {
-                            Ok(Ok(EditOutcome::Saved { merged, .. })) => {
-                                done.updated += 1;
-                                if !merged.is_empty() {
-                                    done.merged += 1;
-                                }
-                            }
-                            Ok(Ok(EditOutcome::Unchanged)) => done.unchanged += 1,
-                            Ok(Ok(EditOutcome::Conflict { conflicts, .. })) => {
-                                stopped.conflict = true;
-                                let what: Vec<String> = conflicts
-                                    .iter()
-                                    .map(|c| {
-                                        format!(
-                                            "{} was changed to “{}” since the preview; the file says “{}”.",
-                                            c.field.label(),
-                                            c.theirs,
-                                            c.mine
-                                        )
-                                    })
-                                    .collect();
-                                stopped.rows.push((i, what.join(" ")));
-                            }
-                            Ok(Err(refusal)) => stopped.rows.push((i, refusal_text(&refusal))),
-                            Err(e) => match Refusal::from_unique_violation(&e) {
-                                Some(r) => stopped.rows.push((i, refusal_text(&r))),
-                                None => return Err(e.into()),
-                            },
-                        }
+                            fields: &row.fields,
+                            changes: row.fields.changes_from(&theirs),
+                        });
                     }
                 }
-            }
-            if !stopped.rows.is_empty() {
-                return Err(Abort::Stopped(stopped));
-            }
-            let json = serde_json::to_value(&done)
-                .map_err(|e| DieselError::SerializationError(e.into()))?;
-            diesel::update(vehicle_imports::table.find(id))
-                .set(vehicle_imports::done.eq(json))
-                .execute(conn)
-                .await?;
-            Ok(Some(done))
-        })
-        .await;
-    match result {
-        Ok(done) => Ok(done.map(Ok)),
-        Err(Abort::Stopped(s)) => Ok(Some(Err(s))),
-        Err(Abort::Db(e)) => Err(e),
+                // Changed since the preview (or gone): merged three ways.
+                _ => {
+                    let outcome = edit(conn, row, *id, *version, user_id, role).await?;
+                    settle(outcome, i, &mut done, &mut stopped);
+                }
+            },
+        }
     }
+    stop(stopped)?;
+    vehicles::save_many(conn, &saving, user_id, "imported").await?;
+    done.updated += saving.len() as i64;
+    vehicles::create_many(conn, &adding, user_id, "imported").await?;
+    done.added += adding.len() as i64;
+    Ok(done)
+}
+
+async fn edit(
+    conn: &mut AsyncPgConnection,
+    row: &Planned,
+    id: i64,
+    version: i32,
+    user_id: i64,
+    role: Role,
+) -> QueryResult<Result<EditOutcome, Refusal>> {
+    let edit = Edit {
+        id,
+        version,
+        user_id,
+        role,
+        action: "imported",
+    };
+    vehicles::apply_edit(conn, &edit, |_base| row.fields.clone()).await
+}
+
+/// Counts what became of row `i`'s edit, or records why it stops the import.
+fn settle(outcome: Result<EditOutcome, Refusal>, i: usize, done: &mut Done, stopped: &mut Stopped) {
+    match outcome {
+        Ok(EditOutcome::Saved { merged, .. }) => {
+            done.updated += 1;
+            if !merged.is_empty() {
+                done.merged += 1;
+            }
+        }
+        Ok(EditOutcome::Unchanged) => done.unchanged += 1,
+        Ok(EditOutcome::Conflict { conflicts, .. }) => {
+            stopped.conflict = true;
+            let what: Vec<String> = conflicts
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} was changed to “{}” since the preview; the file says “{}”.",
+                        c.field.label(),
+                        c.theirs,
+                        c.mine
+                    )
+                })
+                .collect();
+            stopped.rows.push((i, what.join(" ")));
+        }
+        Err(refusal) => stopped.rows.push((i, refusal_text(&refusal))),
+    }
+}
+
+/// Row by row, each in a savepoint, so that every row the database refuses
+/// is named (the slow way, after the fast one met a refusal).
+async fn write_each(
+    conn: &mut AsyncPgConnection,
+    rows: &[Planned],
+    user_id: i64,
+    role: Role,
+) -> Result<Done, Abort> {
+    let mut done = Done::default();
+    let mut stopped = Stopped {
+        conflict: false,
+        rows: Vec::new(),
+    };
+    for (i, row) in rows.iter().enumerate() {
+        match &row.plan {
+            Plan::Unchanged { .. } => done.unchanged += 1,
+            Plan::LeftAlone { .. } => {}
+            Plan::Add => match vehicles::create_as(conn, &row.fields, user_id, "imported").await? {
+                Ok(_) => done.added += 1,
+                Err(errors) => stopped
+                    .rows
+                    .push((i, refusal_text(&Refusal::Invalid(errors)))),
+            },
+            Plan::Update { id, version } => {
+                let outcome = conn
+                    .transaction::<_, DieselError, _>(async |conn| {
+                        edit(conn, row, *id, *version, user_id, role).await
+                    })
+                    .await;
+                match outcome {
+                    Ok(outcome) => settle(outcome, i, &mut done, &mut stopped),
+                    Err(e) => match Refusal::from_unique_violation(&e) {
+                        Some(r) => stopped.rows.push((i, refusal_text(&r))),
+                        None => return Err(e.into()),
+                    },
+                }
+            }
+        }
+    }
+    stop(stopped)?;
+    Ok(done)
 }

@@ -434,7 +434,11 @@ async fn the_demo_inventory_exported_and_imported_into_an_empty_database_is_the_
 async fn ten_thousand_rows_preview_and_import() {
     let app = TestApp::spawn().await;
     app.signed_in_as("editor").await;
-    let rows: Vec<String> = (0..10_000)
+    let n: usize = std::env::var("PCN_IMPORT_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let rows: Vec<String> = (0..n)
         .map(|i| row(&format!("T-{i:05}"), "Kia", "8000", "available"))
         .collect();
     let bytes = file(&rows);
@@ -444,9 +448,9 @@ async fn ten_thousand_rows_preview_and_import() {
     let t = Instant::now();
     confirm(&app, &confirm_url(&page)).await;
     let added = t.elapsed();
-    assert_eq!(count(&app, "vehicles").await, 10_000);
+    assert_eq!(count(&app, "vehicles").await, n as i64);
     // Then the same 10,000 all changed: updates.
-    let changed: Vec<String> = (0..10_000)
+    let changed: Vec<String> = (0..n)
         .map(|i| row(&format!("T-{i:05}"), "Kia", "8100", "available"))
         .collect();
     let t = Instant::now();
@@ -456,7 +460,32 @@ async fn ten_thousand_rows_preview_and_import() {
     confirm(&app, &confirm_url(&page)).await;
     let updated = t.elapsed();
     println!(
-        "10,000 rows: preview (new) {previewed:?}, import (add) {added:?}; \
+        "{n} rows: preview (new) {previewed:?}, import (add) {added:?}; \
          preview (matched) {previewed_updates:?}, import (update) {updated:?}"
     );
+}
+
+#[tokio::test]
+async fn a_vin_the_database_refuses_names_its_row_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    app.signed_in_as("editor").await;
+    let form = with(
+        crate::helpers::vehicle_form("H-1"),
+        "vin",
+        "1HGCM82633A004352",
+    );
+    let r = app.post("/vehicles", &refs(&form)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let taken = row("H-2", "Kia", "1", "available").replacen(",,", ",1HGCM82633A004352,", 1);
+    let page = preview(&app, file(&[row("H-3", "Kia", "1", "available"), taken])).await;
+    let r = app.post(&confirm_url(&page), &[]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = Html::parse(&r.text().await.unwrap());
+    let problems = page.texts(".import-problem");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with('3') && problems[0].contains("already has this VIN"),
+        "{problems:?}"
+    );
+    assert_eq!(count(&app, "vehicles").await, 1);
 }
