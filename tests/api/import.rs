@@ -489,3 +489,48 @@ async fn a_vin_the_database_refuses_names_its_row_and_nothing_is_written() {
     );
     assert_eq!(count(&app, "vehicles").await, 1);
 }
+
+/// The preview and the result page at 820 px: nothing sticks out sideways,
+/// axe finds nothing (`check_page` keeps `layout-820-import-*.png`).
+#[tokio::test]
+async fn the_preview_and_result_pages_fit_and_pass_axe() {
+    use crate::browser_layout::{assert_none, axe_source, check_page};
+    use crate::helpers::{PASSWORD, click, open_browser, sign_in_browser, start_driver};
+    let Some(driver) = start_driver() else { return };
+    let axe = axe_source();
+    let app = TestApp::spawn().await;
+    app.create_user("editor", "ed@dealer.example", PASSWORD)
+        .await;
+    assert_eq!(
+        app.sign_in("ed@dealer.example", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    add_vehicle(&app, "A-1").await;
+    let mut rows = vec![
+        row("A-1", "Toyota", "12,500.00", "available"),
+        row("SOLD-1", "Kia", "9,000", "sold"),
+    ];
+    rows.extend((2..30).map(|i| row(&format!("N-{i}"), "Volkswagen", "23,990.00", "reserved")));
+    let r = upload(&app, file(&rows)).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let preview = location(&r);
+
+    let width = 820;
+    let b = open_browser(&driver, width, 900).await;
+    b.set_window_size(width, 900).await.unwrap();
+    sign_in_browser(&b, &app, "ed@dealer.example").await;
+    let mut problems = Vec::new();
+    b.goto(&app.url("/vehicles/import")).await.unwrap();
+    problems.extend(check_page(&b, axe.as_deref(), width, "import").await);
+    b.goto(&app.url(&preview)).await.unwrap();
+    problems.extend(check_page(&b, axe.as_deref(), width, "import-preview").await);
+    click(&b, ".import-confirm button[type=submit]").await;
+    b.wait()
+        .for_element(fantoccini::Locator::Css(".import-counts"))
+        .await
+        .unwrap();
+    problems.extend(check_page(&b, axe.as_deref(), width, "import-done").await);
+    b.close().await.unwrap();
+    assert_none(&problems);
+    assert_eq!(count(&app, "vehicles").await, 29);
+}
