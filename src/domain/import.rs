@@ -317,6 +317,16 @@ mod tests {
     }
 
     #[test]
+    fn more_than_the_most_rows_is_refused_as_a_whole() {
+        let row = "A-1,,2021,Honda,Accord,,,1,used,100,100,available,,2026-10-01,,\n";
+        let file = format!("{HEADER}{}", row.repeat(MAX_ROWS + 1));
+        assert_eq!(
+            read(file.as_bytes(), today()).unwrap_err(),
+            FileProblem::TooManyRows
+        );
+    }
+
+    #[test]
     fn a_stock_number_twice_is_a_problem_on_both_rows() {
         let row = "a-1,,2021,Honda,Accord,,,1,used,100,100,available,,2026-10-01,,\n";
         let file = format!("{HEADER}{row}{}", row.replace("a-1", "A-1"));
