@@ -24,3 +24,8 @@ GRANT USAGE ON SEQUENCE vehicle_imports_id_seq TO pcn_editor;
 ALTER TABLE vehicle_imports ENABLE ROW LEVEL SECURITY;
 CREATE POLICY vehicle_imports_own ON vehicle_imports FOR ALL TO pcn_editor
     USING (user_id = pcn_user_id()) WITH CHECK (user_id = pcn_user_id());
+-- The instance's housekeeping deletes what expired, whoever's it was.
+GRANT SELECT, DELETE ON vehicle_imports TO pcn_system;
+CREATE POLICY vehicle_imports_prune_read ON vehicle_imports FOR SELECT TO pcn_system USING (true);
+CREATE POLICY vehicle_imports_prune ON vehicle_imports FOR DELETE TO pcn_system
+    USING (expires_at < now());

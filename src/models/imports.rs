@@ -135,6 +135,15 @@ pub async fn keep(
         .await
 }
 
+/// The instance's housekeeping: deletes imports past their hour, confirmed
+/// or not. Returns how many.
+pub async fn forget_old(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
+    let now = diesel::dsl::now.into_sql::<diesel::sql_types::Timestamptz>();
+    diesel::delete(vehicle_imports::table.filter(vehicle_imports::expires_at.lt(now)))
+        .execute(conn)
+        .await
+}
+
 /// A kept import of the person acting (row-level security shows nobody
 /// anyone else's), unless it expired or was confirmed.
 pub async fn find(

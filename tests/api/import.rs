@@ -534,3 +534,39 @@ async fn the_preview_and_result_pages_fit_and_pass_axe() {
     assert_none(&problems);
     assert_eq!(count(&app, "vehicles").await, 29);
 }
+
+#[tokio::test]
+async fn an_import_is_its_uploaders_alone_for_an_hour_then_pruned() {
+    use pcn::db::DbRole;
+
+    use crate::db_roles::{acting, run};
+    let app = TestApp::spawn().await;
+    let me = app.signed_in_as("editor").await;
+    let url = confirm_url(&preview(&app, file(&[row("X-1", "Kia", "1", "available")])).await);
+    let other = app
+        .create_user("admin", "ann@dealer.example", crate::helpers::PASSWORD)
+        .await;
+    // Another person's connection sees none of it, and cannot take it.
+    let mut conn = acting(&app, DbRole::Admin, Some(other)).await;
+    assert_eq!(run(&mut conn, "DELETE FROM vehicle_imports").await, Ok(0));
+    assert_eq!(
+        run(&mut conn, "UPDATE vehicle_imports SET done = '{}'").await,
+        Ok(0)
+    );
+    drop(conn);
+    let mut conn = acting(&app, DbRole::Editor, Some(me)).await;
+    assert_eq!(run(&mut conn, "SELECT 1 FROM vehicle_imports").await, Ok(1));
+    drop(conn);
+    // Past its hour: gone for its owner too (back to the upload form) ...
+    app.exec("UPDATE vehicle_imports SET expires_at = now() - interval '1 minute'")
+        .await;
+    for r in [app.get(&url).await, app.post(&url, &[]).await] {
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&r), "/vehicles/import");
+    }
+    assert_eq!(count(&app, "vehicles").await, 0);
+    // ... and the housekeeping, as the system role, deletes it.
+    let mut conn = acting(&app, DbRole::System, None).await;
+    assert_eq!(pcn::models::imports::forget_old(&mut conn).await, Ok(1));
+    assert_eq!(count(&app, "vehicle_imports").await, 0);
+}
