@@ -204,7 +204,8 @@ pub struct Done {
 #[derive(Debug)]
 pub struct Stopped {
     pub conflict: bool,
-    pub rows: Vec<(usize, String)>,
+    /// (row, its problems as (column, message)).
+    pub rows: Vec<(usize, Problems)>,
 }
 
 enum Abort {
@@ -218,15 +219,17 @@ impl From<DieselError> for Abort {
     }
 }
 
-fn refusal_text(r: &Refusal) -> String {
+/// A row's problems: (the column, as the file names it; a message).
+pub type Problems = Vec<(&'static str, String)>;
+
+fn refusal_text(r: &Refusal) -> Problems {
     match r {
-        Refusal::NotFound => "This vehicle is gone.".into(),
+        Refusal::NotFound => vec![("vehicle_number", "This vehicle is gone.".into())],
         Refusal::Invalid(errors) => errors
             .summary()
             .iter()
-            .map(|s| s.message.to_string())
-            .collect::<Vec<_>>()
-            .join(" "),
+            .map(|s| (s.name, s.message.to_string()))
+            .collect(),
     }
 }
 
@@ -326,7 +329,9 @@ async fn write_fast(
                     } else if let Some(problem) =
                         theirs.status.change_problem(row.fields.status, role)
                     {
-                        stopped.rows.push((i, problem.to_string()));
+                        stopped
+                            .rows
+                            .push((i, vec![("status", problem.to_string())]));
                     } else {
                         saving.push(vehicles::Saving {
                             id: *id,
@@ -382,18 +387,19 @@ fn settle(outcome: Result<EditOutcome, Refusal>, i: usize, done: &mut Done, stop
         Ok(EditOutcome::Unchanged) => done.unchanged += 1,
         Ok(EditOutcome::Conflict { conflicts, .. }) => {
             stopped.conflict = true;
-            let what: Vec<String> = conflicts
+            let what = conflicts
                 .iter()
                 .map(|c| {
-                    format!(
+                    let message = format!(
                         "{} was changed to “{}” since the preview; the file says “{}”.",
                         c.field.label(),
                         c.theirs,
                         c.mine
-                    )
+                    );
+                    (c.field.name(), message)
                 })
                 .collect();
-            stopped.rows.push((i, what.join(" ")));
+            stopped.rows.push((i, what));
         }
         Err(refusal) => stopped.rows.push((i, refusal_text(&refusal))),
     }

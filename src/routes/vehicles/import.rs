@@ -127,7 +127,9 @@ fn title_of(form: &crate::domain::VehicleForm) -> String {
         .collect()
 }
 
-fn line_of(row: &Planned, note: String, problems: Vec<(&'static str, String)>) -> Line {
+/// A valid row as listed: what becomes of it, with `problems` when the
+/// confirmation met some (a rule's note beside a row left alone).
+fn line_of(row: &Planned, problems: Vec<(&'static str, String)>) -> Line {
     let f = &row.fields;
     let (action, vehicle_id) = match &row.plan {
         Plan::Add => ("Add", None),
@@ -135,9 +137,9 @@ fn line_of(row: &Planned, note: String, problems: Vec<(&'static str, String)>) -
         Plan::Unchanged { id } => ("Unchanged", Some(*id)),
         Plan::LeftAlone { id, .. } => ("Left alone", *id),
     };
-    let note = match (&row.plan, note.is_empty()) {
-        (Plan::LeftAlone { why, .. }, true) => why.clone(),
-        _ => note,
+    let note = match &row.plan {
+        Plan::LeftAlone { why, .. } => why.clone(),
+        _ => String::new(),
     };
     Line {
         line: row.line,
@@ -270,7 +272,7 @@ pub async fn preview(
                 let p = planned.next().expect("a planned row for each plan");
                 count(&mut counts, plan);
                 if listed(plan, &mut shown) {
-                    lines.push(line_of(p, String::new(), Vec::new()));
+                    lines.push(line_of(p, Vec::new()));
                 } else if !matches!(plan, Plan::Unchanged { .. }) {
                     hidden += 1;
                 }
@@ -349,14 +351,9 @@ pub async fn confirm(
             let mut lines = Vec::new();
             for (i, row) in rows.iter().enumerate() {
                 count(&mut counts, &row.plan);
-                if let Some((_, why)) = stopped.rows.iter().find(|(r, _)| *r == i) {
+                if let Some((_, problems)) = stopped.rows.iter().find(|(r, _)| *r == i) {
                     counts.with_problems += 1;
-                    let column = if stopped.conflict {
-                        "row"
-                    } else {
-                        "vehicle_number"
-                    };
-                    lines.push(line_of(row, String::new(), vec![(column, why.clone())]));
+                    lines.push(line_of(row, problems.clone()));
                 }
             }
             let status = if stopped.conflict {
@@ -410,7 +407,7 @@ pub async fn show(
         for row in &rows {
             count(&mut counts, &row.plan);
             if listed(&row.plan, &mut shown) {
-                lines.push(line_of(row, String::new(), Vec::new()));
+                lines.push(line_of(row, Vec::new()));
             } else if !matches!(row.plan, Plan::Unchanged { .. }) {
                 hidden += 1;
             }
@@ -435,7 +432,7 @@ pub async fn show(
     let left_alone = rows
         .iter()
         .filter(|r| matches!(r.plan, Plan::LeftAlone { .. }))
-        .map(|r| line_of(r, String::new(), Vec::new()))
+        .map(|r| line_of(r, Vec::new()))
         .collect();
     Ok(render(
         StatusCode::OK,
