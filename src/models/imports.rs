@@ -245,8 +245,24 @@ pub async fn confirm(
     user_id: i64,
     role: Role,
 ) -> QueryResult<Option<Result<Done, Stopped>>> {
-    let mut fast = true;
-    loop {
+    match write(conn, id, user_id, role, true).await {
+        Err(e) if Refusal::from_unique_violation(&e).is_some() => {
+            write(conn, id, user_id, role, false).await
+        }
+        other => other,
+    }
+}
+
+/// One attempt at confirming, the fast way or row by row; a serialization
+/// failure or deadlock is tried again (`db::with_retry`).
+async fn write(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    user_id: i64,
+    role: Role,
+    fast: bool,
+) -> QueryResult<Option<Result<Done, Stopped>>> {
+    crate::db::with_retry(conn, async |conn| {
         let result = conn
             .transaction::<_, Abort, _>(async |conn| {
                 let Some((_, rows)) = find(conn, id).await? else {
@@ -266,16 +282,13 @@ pub async fn confirm(
                 Ok(Some(done))
             })
             .await;
-        return match result {
+        match result {
             Ok(done) => Ok(done.map(Ok)),
             Err(Abort::Stopped(s)) => Ok(Some(Err(s))),
-            Err(Abort::Db(e)) if fast && Refusal::from_unique_violation(&e).is_some() => {
-                fast = false;
-                continue;
-            }
             Err(Abort::Db(e)) => Err(e),
-        };
-    }
+        }
+    })
+    .await
 }
 
 fn stop(stopped: Stopped) -> Result<(), Abort> {
