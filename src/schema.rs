@@ -176,6 +176,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    vehicle_imports (id) {
+        id -> Int8,
+        user_id -> Int8,
+        file_name -> Text,
+        rows -> Jsonb,
+        done -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     vehicle_photos (id) {
         id -> Int8,
         vehicle_id -> Int8,
@@ -243,6 +255,7 @@ diesel::joinable!(sign_in_attempts -> users (user_id));
 diesel::joinable!(user_totp -> users (user_id));
 diesel::joinable!(vehicle_history -> users (changed_by));
 diesel::joinable!(vehicle_history -> vehicles (vehicle_id));
+diesel::joinable!(vehicle_imports -> users (user_id));
 diesel::joinable!(vehicle_photos -> users (added_by));
 diesel::joinable!(vehicle_photos -> vehicles (vehicle_id));
 diesel::joinable!(vehicle_presence -> sessions (session_id));
@@ -265,6 +278,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_totp,
     users,
     vehicle_history,
+    vehicle_imports,
     vehicle_photos,
     vehicle_presence,
     vehicles,

@@ -5,6 +5,7 @@ mod choice;
 pub mod date;
 mod email;
 mod field_errors;
+pub mod import;
 pub mod money;
 mod password;
 mod person_name;

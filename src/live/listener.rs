@@ -28,8 +28,9 @@ use crate::{
 const QUIET: Duration = Duration::from_secs(30);
 
 /// How often an instance clears presence rows left long ago (`presence`),
-/// sign-in attempts past keeping (`attempts::forget_old`) and kept forms
-/// expired or used (`kept_forms::forget_old`).
+/// sign-in attempts past keeping (`attempts::forget_old`), kept forms
+/// expired or used (`kept_forms::forget_old`) and CSV imports past their
+/// hour (`imports::forget_old`).
 const TIDY: Duration = Duration::from_secs(600);
 
 /// How many missed changes a reconnect reads back at most; beyond that,
@@ -131,6 +132,9 @@ async fn listen(
             }
             if let Err(e) = kept_forms::forget_old(&mut conn).await {
                 tracing::warn!(error = %e, "could not delete old kept forms");
+            }
+            if let Err(e) = crate::models::imports::forget_old(&mut conn).await {
+                tracing::warn!(error = %e, "could not delete old CSV imports");
             }
         }
         match tokio::time::timeout(QUIET, notifications.recv()).await {

@@ -28,6 +28,7 @@ pub mod attempts;
 pub mod audit;
 pub mod changes;
 pub mod demo;
+pub mod imports;
 pub mod invitations;
 pub mod kept_forms;
 pub mod photos;

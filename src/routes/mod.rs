@@ -79,6 +79,10 @@ pub fn table() -> Vec<RouteDef> {
         GET  "/vehicles"                VIEWER => vehicles::list::list;
         GET  "/vehicles.csv"            VIEWER => vehicles::csv::export;
         GET  "/vehicles/new"            EDITOR => vehicles::edit::new;
+        GET  "/vehicles/import"         EDITOR => vehicles::import::form;
+        POST "/vehicles/import"         EDITOR => vehicles::import::preview;
+        GET  "/vehicles/import/{id}"    EDITOR => vehicles::import::show;
+        POST "/vehicles/import/{id}"    EDITOR => vehicles::import::confirm;
         POST "/vehicles"                EDITOR => vehicles::edit::create;
         POST "/vehicles/bulk"           EDITOR => vehicles::bulk::bulk;
         GET  "/vehicles/{id}"           VIEWER => vehicles::show::show;

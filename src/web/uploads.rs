@@ -8,11 +8,14 @@ use actix_multipart::{Field, Multipart};
 use actix_web::http::header::{self, HeaderMap};
 use futures_util::StreamExt as _;
 
-/// Whether `path` takes files: the photo upload, `/vehicles/{id}/photos`.
+/// Whether `path` takes files: the photo upload, `/vehicles/{id}/photos`,
+/// and the CSV import, `/vehicles/import`.
 pub fn takes_files(path: &str) -> bool {
-    path.strip_prefix("/vehicles/")
-        .and_then(|rest| rest.strip_suffix("/photos"))
-        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    path == "/vehicles/import"
+        || path
+            .strip_prefix("/vehicles/")
+            .and_then(|rest| rest.strip_suffix("/photos"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 /// Whether a request's body says it is `multipart/form-data`.
@@ -86,8 +89,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_photo_upload_takes_files() {
+    fn only_the_photo_upload_and_the_import_take_files() {
         assert!(takes_files("/vehicles/12/photos"));
+        assert!(takes_files("/vehicles/import"));
         for path in [
             "/vehicles/12",
             "/vehicles/photos",
@@ -96,6 +100,7 @@ mod tests {
             "/vehicles/1/2/photos",
             "/login",
             "/vehicles/12/photos/",
+            "/vehicles/import/3",
         ] {
             assert!(!takes_files(path), "{path}");
         }

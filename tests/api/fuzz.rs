@@ -312,6 +312,23 @@ async fn arrange_admin() -> Run {
     Run::new(app, Who::Admin { id, hash }).await
 }
 
+/// Uploads a small CSV for import: the path of its preview, which holds
+/// the form that confirms it.
+async fn import_preview(app: &TestApp) -> String {
+    let csv = "vehicle_number,year,make,model,mileage,condition,cost,list_price,status,received_on\n\
+               IMP-1,2020,Kia,Soul,10,used,100,200,available,2026-01-02\n";
+    let token = app.csrf_token_with(&app.client).await;
+    let parts = [
+        crate::helpers::Part::Field("csrf_token", token),
+        crate::helpers::Part::File("file", "stock.csv".into(), "text/csv", csv.into()),
+    ];
+    let r = app
+        .post_multipart_with(&app.client, "/vehicles/import", &parts)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "import preview");
+    location(&r)
+}
+
 /// Adds someone by invitation: the path of the page the link opens.
 async fn invitation_page(app: &TestApp) -> String {
     let r = app
@@ -362,8 +379,12 @@ fn no_input_on_any_route_gives_a_5xx_or_stores_an_invalid_row() {
             .app
             .scalar_i64("SELECT min(vehicle_id) AS v FROM vehicle_photos")
             .await;
-        site.crawl(&run.app, &[invitation, format!("/vehicles/{photographed}")])
-            .await;
+        let import = import_preview(&run.app).await;
+        site.crawl(
+            &run.app,
+            &[invitation, format!("/vehicles/{photographed}"), import],
+        )
+        .await;
         run
     });
     for t in &site.targets {

@@ -23,6 +23,7 @@ mod fuzz;
 mod headers;
 mod helpers;
 mod hostile;
+mod import;
 mod instances;
 mod invitations;
 mod kept_forms;

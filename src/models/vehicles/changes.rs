@@ -63,7 +63,7 @@ fn invalid(field: &'static str, message: &str) -> Refusal {
 /// adding and for saving (a VIN taken away is written as NULL).
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = vehicles, treat_none_as_null = true)]
-struct EditedColumns<'a> {
+pub(super) struct EditedColumns<'a> {
     vehicle_number: &'a str,
     vin: Option<&'a str>,
     year: i32,

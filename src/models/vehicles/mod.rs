@@ -3,6 +3,7 @@
 //! setting its status); and the list (`listing`, with `search`). Every
 //! change writes its history row in the same transaction.
 
+mod bulk;
 mod cached;
 mod changes;
 mod history;
@@ -17,6 +18,7 @@ use diesel::{
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 
+pub use bulk::{Saving, create_many, save_many};
 pub use cached::{ESTIMATE_FOR, Estimates, MAKES_FOR, Makes};
 pub(crate) use changes::set_status;
 pub use changes::{
