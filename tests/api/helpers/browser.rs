@@ -146,14 +146,11 @@ pub async fn click(b: &fantoccini::Client, css: &str) {
         .unwrap();
 }
 
+/// The text of `css`, once there. Found again when the element went stale
+/// between finding and reading it (a page replaced just then, or live.js
+/// redrawing it): what a person would read a moment later.
 pub async fn text_of(b: &fantoccini::Client, css: &str) -> String {
-    b.wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    text_when(b, css, |_| true).await
 }
 
 /// The text of `css` once `ready` holds for it (the page may still be the
