@@ -14,7 +14,8 @@ pub const MAX_ROWS: usize = 20_000;
 /// At most this many bytes in one file.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 
-/// The columns a file may have, as `GET /vehicles.csv` writes them.
+/// The columns of a vehicle CSV: what `GET /vehicles.csv` writes, and what
+/// a file to import may have.
 pub const COLUMNS: [&str; 16] = [
     "vehicle_number",
     "vin",

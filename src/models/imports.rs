@@ -201,7 +201,7 @@ pub struct Done {
 
 /// Why nothing was written: the rows (by index into the kept rows) that
 /// stopped it, each with what to tell the person.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Stopped {
     pub conflict: bool,
     /// (row, its problems as (column, message)).
@@ -306,10 +306,7 @@ async fn write_fast(
     role: Role,
 ) -> Result<Done, Abort> {
     let mut done = Done::default();
-    let mut stopped = Stopped {
-        conflict: false,
-        rows: Vec::new(),
-    };
+    let mut stopped = Stopped::default();
     let ids: Vec<i64> = rows
         .iter()
         .filter_map(|r| match r.plan {
@@ -427,10 +424,7 @@ async fn write_each(
     role: Role,
 ) -> Result<Done, Abort> {
     let mut done = Done::default();
-    let mut stopped = Stopped {
-        conflict: false,
-        rows: Vec::new(),
-    };
+    let mut stopped = Stopped::default();
     for (i, row) in rows.iter().enumerate() {
         match &row.plan {
             Plan::Unchanged { .. } => done.unchanged += 1,

@@ -5,6 +5,7 @@
 
 use diesel::{
     BoolExpressionMethods as _, ExpressionMethods as _, QueryDsl as _, QueryResult, Queryable,
+    Selectable, SelectableHelper as _,
     result::{DatabaseErrorKind, Error as DieselError},
 };
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
@@ -15,7 +16,8 @@ use crate::{
 };
 
 /// A saved view as the list pages show it.
-#[derive(Clone, Debug, Queryable)]
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = saved_views)]
 pub struct SavedView {
     pub id: i64,
     pub owner_id: i64,
@@ -24,23 +26,6 @@ pub struct SavedView {
     pub query: String,
     pub shared: bool,
 }
-
-type Columns = (
-    saved_views::id,
-    saved_views::owner_id,
-    saved_views::list,
-    saved_views::name,
-    saved_views::query,
-    saved_views::shared,
-);
-const COLUMNS: Columns = (
-    saved_views::id,
-    saved_views::owner_id,
-    saved_views::list,
-    saved_views::name,
-    saved_views::query,
-    saved_views::shared,
-);
 
 /// Never more than this many beside a list (shared ones are not capped by
 /// the database; this keeps a page small whatever happens).
@@ -63,7 +48,7 @@ pub async fn visible(
             saved_views::name.asc(),
             saved_views::id.asc(),
         ))
-        .select(COLUMNS)
+        .select(SavedView::as_select())
         .limit(SHOWN)
         .load(conn)
         .await
@@ -135,7 +120,7 @@ pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<S
     use diesel::OptionalExtension as _;
     saved_views::table
         .find(id)
-        .select(COLUMNS)
+        .select(SavedView::as_select())
         .first(conn)
         .await
         .optional()

@@ -12,7 +12,7 @@ use askama::Template;
 use crate::{
     app::AppState,
     auth::Editor,
-    domain::{BulkAction, Role, Status, vehicle::bulk::ACTIONS},
+    domain::{BulkAction, Role, Status},
     models::vehicles::{self, BulkOutcome},
     web::{AppError, Page, filters, render},
 };
@@ -169,14 +169,6 @@ pub async fn bulk(
 ) -> Result<HttpResponse, AppError> {
     let form = BulkForm::from_pairs(form.into_inner());
     let back = form.back();
-    if !ACTIONS.iter().any(|(a, _)| *a == form.action.trim()) && !form.action.trim().is_empty() {
-        return Ok(refused_page(
-            &session,
-            &user,
-            "Choose one of the actions offered.",
-            back,
-        ));
-    }
     let action = match BulkAction::parse(&form.action, &form.value) {
         Ok(a) => a,
         Err(e) => return Ok(refused_page(&session, &user, e, back)),

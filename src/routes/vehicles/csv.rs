@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use crate::{
     app::AppState,
     auth::Viewer,
-    domain::Money,
+    domain::{Money, import},
     models::vehicles::{self, Cursor, VehicleRow},
     routes::vehicles::list::ListQuery,
     web::{
@@ -17,24 +17,8 @@ use crate::{
 
 const BATCH: i64 = 1000;
 
-const HEADER: [&str; 16] = [
-    "vehicle_number",
-    "vin",
-    "year",
-    "make",
-    "model",
-    "trim",
-    "color",
-    "mileage",
-    "condition",
-    "cost",
-    "list_price",
-    "status",
-    "location",
-    "received_on",
-    "days_in_stock",
-    "notes",
-];
+/// The columns, as an import reads them back (`domain::import::COLUMNS`).
+const HEADER: [&str; 16] = import::COLUMNS;
 
 fn record(r: &VehicleRow) -> [String; 16] {
     [

@@ -172,6 +172,32 @@ fn listed(plan: &Plan, shown: &mut usize) -> bool {
     true
 }
 
+/// A preview's counts and the lines it lists, row by row.
+#[derive(Default)]
+struct Tally {
+    counts: Counts,
+    lines: Vec<Line>,
+    shown: usize,
+    /// Changes not listed (past `SHOWN`).
+    hidden: i64,
+}
+
+impl Tally {
+    fn planned(&mut self, row: &Planned) {
+        count(&mut self.counts, &row.plan);
+        if listed(&row.plan, &mut self.shown) {
+            self.lines.push(line_of(row, Vec::new()));
+        } else if !matches!(row.plan, Plan::Unchanged { .. }) {
+            self.hidden += 1;
+        }
+    }
+
+    fn problem(&mut self, row: &Row) {
+        self.counts.with_problems += 1;
+        self.lines.push(problem_line(row));
+    }
+}
+
 pub async fn preview(
     form: Upload<EditorRole>,
     session: Session,
@@ -247,10 +273,11 @@ pub async fn preview(
     let matched = imports::matching(&mut conn, numbers).await?;
     let plans = imports::plan(&mut rows, &matched, user.role);
     let any_problem = rows.iter().any(|r| r.parsed.is_err());
-    let planned: Vec<Planned> = rows
+    // Each row's plan, when it has no problem.
+    let planned: Vec<Option<Planned>> = rows
         .iter()
         .zip(&plans)
-        .filter_map(|(row, plan)| {
+        .map(|(row, plan)| {
             Some(Planned {
                 line: row.line,
                 fields: row.parsed.as_ref().ok()?.clone(),
@@ -259,28 +286,16 @@ pub async fn preview(
         })
         .collect();
     if !any_problem {
+        let planned: Vec<Planned> = planned.into_iter().flatten().collect();
         let id = imports::keep(&mut conn, user.id, &file_name, &planned).await?;
         return Ok(see_other(&format!("/vehicles/import/{id}")));
     }
     drop(conn);
-    let mut counts = Counts::default();
-    let (mut lines, mut shown, mut hidden) = (Vec::new(), 0, 0);
-    let mut planned = planned.iter();
-    for (row, plan) in rows.iter().zip(&plans) {
-        match plan {
-            Some(plan) => {
-                let p = planned.next().expect("a planned row for each plan");
-                count(&mut counts, plan);
-                if listed(plan, &mut shown) {
-                    lines.push(line_of(p, Vec::new()));
-                } else if !matches!(plan, Plan::Unchanged { .. }) {
-                    hidden += 1;
-                }
-            }
-            None => {
-                counts.with_problems += 1;
-                lines.push(problem_line(row));
-            }
+    let mut tally = Tally::default();
+    for (row, planned) in rows.iter().zip(&planned) {
+        match planned {
+            Some(p) => tally.planned(p),
+            None => tally.problem(row),
         }
     }
     Ok(render(
@@ -288,9 +303,9 @@ pub async fn preview(
         &PreviewPage {
             page: page("Import preview", &session, &user),
             file_name,
-            counts,
-            lines,
-            hidden,
+            counts: tally.counts,
+            lines: tally.lines,
+            hidden: tally.hidden,
             confirm_url: None,
             stopped: None,
         },
@@ -402,24 +417,18 @@ pub async fn show(
     let mut conn = user.db(&state).await?;
     if let Some((file_name, rows)) = imports::find(&mut conn, id).await? {
         drop(conn);
-        let mut counts = Counts::default();
-        let (mut lines, mut shown, mut hidden) = (Vec::new(), 0, 0);
+        let mut tally = Tally::default();
         for row in &rows {
-            count(&mut counts, &row.plan);
-            if listed(&row.plan, &mut shown) {
-                lines.push(line_of(row, Vec::new()));
-            } else if !matches!(row.plan, Plan::Unchanged { .. }) {
-                hidden += 1;
-            }
+            tally.planned(row);
         }
         return Ok(render(
             StatusCode::OK,
             &PreviewPage {
                 page: page("Import preview", &session, &user),
                 file_name,
-                counts,
-                lines,
-                hidden,
+                counts: tally.counts,
+                lines: tally.lines,
+                hidden: tally.hidden,
                 confirm_url: Some(format!("/vehicles/import/{id}")),
                 stopped: None,
             },
